@@ -1,0 +1,46 @@
+# Gatehouse: every entry point a developer or CI uses. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8443
+CERT_DIR ?= .dev-certs
+
+# The virtualenv is rebuilt whenever a lock file changes; installs are hash-checked.
+$(BIN)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: $(BIN)/.installed ## create the virtualenv and install the locked dependencies
+
+.PHONY: lock
+lock: ## re-resolve requirements/*.in into hash-pinned lock files
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/runtime.txt requirements/runtime.in
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/dev.txt requirements/dev.in
+
+$(CERT_DIR)/server.pem: | $(BIN)/.installed
+	$(BIN)/python -m trustme -q -d $(CERT_DIR) -i localhost 127.0.0.1 ::1
+
+.PHONY: certs
+certs: $(CERT_DIR)/server.pem ## a local CA and a server certificate for localhost (git-ignored)
+
+.PHONY: run
+run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) with the dev certificate
+	GATEHOUSE_TLS_CERT=$(CERT_DIR)/server.pem GATEHOUSE_TLS_KEY=$(CERT_DIR)/server.key \
+	GATEHOUSE_BIND=127.0.0.1:$(PORT) \
+	$(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:create_app()'
+
+.PHONY: test
+test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
+	$(BIN)/pytest -n auto -q

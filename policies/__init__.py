@@ -1,0 +1,1 @@
+"""Gatehouse's policies: pure functions from a pod spec to violations."""

@@ -1,0 +1,94 @@
+"""The types every policy speaks: a pod spec goes in, violations come out.
+
+Paths are dotted JSON paths from the object's root
+(``spec.template.spec.containers[1].env[3].value``) so a person can find the line.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Json = Mapping[str, Any]
+ContainerKind = Literal["container", "initContainer", "ephemeralContainer"]
+
+LIST_FIELDS: dict[ContainerKind, str] = {
+    "container": "containers",
+    "initContainer": "initContainers",
+    "ephemeralContainer": "ephemeralContainers",
+}
+
+
+class SettingsError(ValueError):
+    """A policy's setting in the config file is wrong; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    kind: ContainerKind
+    path: str
+    spec: Json
+
+    @property
+    def image(self) -> str:
+        image = self.spec.get("image")
+        return image if isinstance(image, str) else ""
+
+    def field(self, name: str) -> Json:
+        """A sub-object such as ``securityContext``; absent means the Kubernetes default."""
+        value = self.spec.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class PodSpec:
+    path: str
+    spec: Json
+
+    def field(self, name: str) -> Json:
+        value = self.spec.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def is_windows(self) -> bool:
+        return self.field("os").get("name") == "windows"
+
+    def containers(self, *, init: bool = True, ephemeral: bool = False) -> Iterator[Container]:
+        kinds: list[ContainerKind] = ["container"]
+        if init:
+            kinds.append("initContainer")
+        if ephemeral:
+            kinds.append("ephemeralContainer")
+        for kind in kinds:
+            items = self.spec.get(LIST_FIELDS[kind])
+            if not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, Mapping):
+                    yield Container(
+                        name=str(item.get("name", "")),
+                        kind=kind,
+                        path=f"{self.path}.{LIST_FIELDS[kind]}[{index}]",
+                        spec=item,
+                    )
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule. ``message`` and ``hint`` never contain a secret value."""
+
+    policy: str
+    container: str
+    container_kind: ContainerKind | None
+    path: str
+    message: str
+    hint: str
+
+    @property
+    def container_label(self) -> str:
+        """How people name the container: ``app``, ``init:migrate``, ``debug:shell``."""
+        if self.container_kind == "initContainer":
+            return f"init:{self.container}"
+        if self.container_kind == "ephemeralContainer":
+            return f"ephemeral:{self.container}"
+        return self.container

@@ -1,0 +1,155 @@
+"""Gatehouse's configuration file: loaded once, validated strictly, then immutable.
+
+A typo in a config file must fail loudly with the key's path, never silently
+turn a policy off.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+
+from policies.base import SettingsError
+from policies.registry import BY_ID, POLICIES, Policy
+
+Mode = Literal["enforce", "dry-run"]
+MODES: tuple[Mode, ...] = ("enforce", "dry-run")
+DEFAULT_CONFIG = Path(__file__).with_name("default-config.yaml")
+
+_TOP_KEYS = ("mode", "exemptNamespaces", "policies")
+_POLICY_KEYS = ("enabled", "mode", "exemptions")
+_EXEMPTION_KEYS = ("namespaces", "images")
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    policy: Policy
+    enabled: bool
+    mode: Mode | None  # None: follow the global mode
+    exempt_namespaces: frozenset[str]
+    exempt_images: tuple[str, ...]
+    settings: Any
+
+    def exempts_image(self, image: str) -> bool:
+        return any(fnmatchcase(image, pattern) for pattern in self.exempt_images)
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: Mode
+    exempt_namespaces: frozenset[str]
+    policies: tuple[PolicyConfig, ...]
+    source: str
+
+    def mode_of(self, policy: PolicyConfig) -> Mode:
+        return policy.mode or self.mode
+
+    def with_mode(self, mode: Mode) -> "Config":
+        return Config(mode, self.exempt_namespaces, self.policies, self.source)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """The config at ``path``, or the shipped default when ``path`` is None."""
+    source = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}:{where} not valid YAML") from None
+    try:
+        return parse_config(raw if raw is not None else {}, str(source))
+    except _Invalid as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def config_from_env() -> Config:
+    """What the server runs with: GATEHOUSE_CONFIG names the file, GATEHOUSE_MODE overrides mode."""
+    config = load_config(os.environ.get("GATEHOUSE_CONFIG") or None)
+    override = os.environ.get("GATEHOUSE_MODE")
+    if override:
+        if override not in MODES:
+            raise ConfigError(f"GATEHOUSE_MODE: {override!r} is not one of {', '.join(MODES)}")
+        config = config.with_mode(cast(Mode, override))
+    return config
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def parse_config(raw: object, source: str = "<config>") -> Config:
+    top = _mapping(raw, "", _TOP_KEYS)
+    mode = _mode(top.get("mode", "enforce"), "mode")
+    if mode is None:
+        raise _Invalid("mode: must not be empty")
+    exempt = _strings(top.get("exemptNamespaces", ["kube-system", "kube-public", "kube-node-lease"]),
+                      "exemptNamespaces")
+    raw_policies = _mapping(top.get("policies", {}), "policies", tuple(BY_ID))
+    policies = tuple(
+        _policy(p, raw_policies.get(p.id) or {}, f"policies.{p.id}") for p in POLICIES
+    )
+    return Config(mode, frozenset(exempt), policies, source)
+
+
+def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
+    body = _mapping(raw, where, _POLICY_KEYS + policy.settings_keys)
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _Invalid(f"{where}.enabled: expected true or false, got {enabled!r}")
+    exemptions = _mapping(body.get("exemptions", {}), f"{where}.exemptions",
+                          _EXEMPTION_KEYS + policy.exemption_keys)
+    try:
+        settings = policy.parse_settings(body)
+    except SettingsError as exc:
+        raise _Invalid(f"{where}.{exc}") from None
+    return PolicyConfig(
+        policy=policy,
+        enabled=enabled,
+        mode=_mode(body.get("mode"), f"{where}.mode"),
+        exempt_namespaces=frozenset(_strings(exemptions.get("namespaces", []),
+                                             f"{where}.exemptions.namespaces")),
+        exempt_images=tuple(_strings(exemptions.get("images", []), f"{where}.exemptions.images")),
+        settings=settings,
+    )
+
+
+def _mapping(raw: object, where: str, known: tuple[str, ...]) -> Mapping[str, Any]:
+    label = where or "the top level"
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _Invalid(f"{label}: expected a mapping, got {type(raw).__name__}")
+    for key in raw:
+        if key not in known:
+            path = f"{where}.{key}" if where else str(key)
+            raise _Invalid(f"{path}: unknown key (known: {', '.join(known)})")
+    return raw
+
+
+def _mode(raw: object, where: str) -> Mode | None:
+    if raw is None:
+        return None
+    if raw not in MODES:
+        raise _Invalid(f"{where}: {raw!r} is not one of {', '.join(MODES)}")
+    return cast(Mode, raw)
+
+
+def _strings(raw: object, where: str) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise _Invalid(f"{where}: expected a list of strings")
+    return list(raw)

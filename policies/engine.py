@@ -1,0 +1,46 @@
+"""Run every enabled policy over every pod spec in an object.
+
+The one entry point the webhook, ``gatehouse scan`` and ``gatehouse audit``
+share, so all three always agree on what would be denied.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policies.base import Json, Violation
+from policies.config import Config, Mode
+from policies.workloads import MalformedObject, pod_specs
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    violation: Violation
+    mode: Mode
+
+
+def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Finding]:
+    """The findings for ``obj``; ``namespace`` defaults to the object's own."""
+    if namespace is None:
+        metadata = obj.get("metadata")
+        namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+    if namespace in config.exempt_namespaces:
+        return []
+    try:
+        pods = pod_specs(obj)
+    except MalformedObject as exc:
+        return [Finding(problem, config.mode) for problem in exc.problems]
+    findings: list[Finding] = []
+    for policy in config.policies:
+        if not policy.enabled or namespace in policy.exempt_namespaces:
+            continue
+        mode = config.mode_of(policy)
+        for pod in pods:
+            violations = policy.policy.check(pod, policy.settings)
+            if violations and policy.exempt_images:
+                images = {(c.kind, c.name): c.image for c in pod.containers(ephemeral=True)}
+                violations = [
+                    v for v in violations
+                    if not policy.exempts_image(images.get((v.container_kind, v.container), ""))  # type: ignore[arg-type]
+                ]
+            findings.extend(Finding(v, mode) for v in violations)
+    return findings

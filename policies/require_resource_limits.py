@@ -1,0 +1,56 @@
+"""Every container declares the resources it may use.
+
+Without limits one container can starve a node. Which resources are required
+is configurable; ephemeral containers cannot carry resources and are exempt.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policies.base import PodSpec, SettingsError, Violation
+
+ID = "require-resource-limits"
+SETTINGS_KEYS = ("require",)
+SUMMARY = "containers must set CPU and memory limits"
+KNOWN = ("limits.cpu", "limits.memory", "requests.cpu", "requests.memory")
+DEFAULT_REQUIRED = ("limits.cpu", "limits.memory")
+
+
+@dataclass(frozen=True)
+class Settings:
+    required: tuple[str, ...] = DEFAULT_REQUIRED
+
+
+def parse_settings(raw: Mapping[str, object]) -> Settings:
+    required = raw.get("require", list(DEFAULT_REQUIRED))
+    if not isinstance(required, list) or not required:
+        raise SettingsError("require: expected a non-empty list, e.g. [limits.cpu, limits.memory]")
+    unknown = [r for r in required if r not in KNOWN]
+    if unknown:
+        raise SettingsError(f"require: unknown resource {unknown[0]!r} (known: {', '.join(KNOWN)})")
+    return Settings(required=tuple(dict.fromkeys(str(r) for r in required)))
+
+
+def check(pod: PodSpec, settings: Settings) -> list[Violation]:
+    violations = []
+    for container in pod.containers(init=True, ephemeral=False):
+        resources = container.field("resources")
+        for required in settings.required:
+            section, resource = required.split(".")
+            declared = resources.get(section)
+            if isinstance(declared, Mapping) and declared.get(resource) not in (None, ""):
+                continue
+            violations.append(
+                Violation(
+                    ID,
+                    container.name,
+                    container.kind,
+                    f"{container.path}.resources.{required}",
+                    f"sets no {resource} {section[:-1]}",
+                    f"set resources.{required} (e.g. {_EXAMPLE[resource]})",
+                )
+            )
+    return violations
+
+
+_EXAMPLE = {"cpu": '"500m"', "memory": '"256Mi"'}
