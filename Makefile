@@ -30,6 +30,7 @@ lock: ## re-resolve requirements/*.in into hash-pinned lock files
 	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/dev.txt requirements/dev.in
 
 $(CERT_DIR)/server.pem: | $(BIN)/.installed
+	mkdir -p $(CERT_DIR)
 	$(BIN)/python -m trustme -q -d $(CERT_DIR) -i localhost 127.0.0.1 ::1
 
 .PHONY: certs

@@ -1,0 +1,34 @@
+"""Shared fixtures: a fresh app per test, and the real gunicorn server."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from policies.config import Config, load_config
+from tests.server import Server, serve
+from webhook.app import create_app
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture
+def app(config: Config) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real gunicorn + TLS server per test module, default config, enforce mode."""
+    with serve(Path(tmp_path_factory.mktemp("server"))) as running:
+        yield running

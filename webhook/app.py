@@ -1,0 +1,91 @@
+"""The Flask app the API server talks to: ``gunicorn 'webhook.app:create_app()'``."""
+
+import time
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from policies.config import Config, ConfigError
+from webhook import settings
+from webhook.audit_log import decision_label, log_bad_request, log_decision, setup_logging
+from webhook.decision import decide
+from webhook.metrics import Metrics
+from webhook.response import build_response, error_body
+from webhook.review import BadRequest, parse_review
+
+JSON = "application/json"
+MAX_BODY_BYTES = 8 * 1024 * 1024  # large pods are real; anything past this is refused with 413
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """An app judging with ``config``, or with the server's configuration (see settings)."""
+    setup_logging()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    metrics = Metrics()
+    config_error = ""
+    if config is None:
+        try:
+            config = settings.active_config()
+        except ConfigError as exc:
+            config_error = str(exc)
+            settings.report_config_error(config_error)
+
+    def reply(body: object, status: int = 200) -> Response:
+        return Response(orjson.dumps(body), status=status, mimetype=JSON)
+
+    def refuse(message: str, status: int) -> Response:
+        log_bad_request(message, status, request.remote_addr)
+        metrics.requests.labels("unknown", "unknown", "error").inc()
+        return reply(error_body(message), status)
+
+    @app.post("/validate")
+    def validate() -> Response:
+        started = time.perf_counter()
+        if config is None:
+            return refuse(f"not ready: {config_error}", 503)
+        if request.mimetype != JSON:
+            return refuse("content type must be application/json", 415)
+        try:
+            review = parse_review(request.get_data(cache=False))
+        except BadRequest as exc:
+            return refuse(exc.message, exc.status)
+        decision = decide(config, review.operation, review.namespace, review.user,
+                          review.obj, review.old_obj)
+        body = orjson.dumps(build_response(review, decision))
+        seconds = time.perf_counter() - started
+        label = decision_label(review, decision)
+        log_decision(review, decision, label, seconds)
+        metrics.requests.labels(review.operation, review.kind or "unknown", label).inc()
+        for finding in decision.denials + decision.warnings:
+            metrics.violations.labels(finding.violation.policy, finding.mode).inc()
+        metrics.latency.observe(seconds)
+        return Response(body, mimetype=JSON)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response(b"ok\n", mimetype="text/plain")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        if config is None:
+            return Response(f"not ready: {config_error}\n", status=503, mimetype="text/plain")
+        return Response(f"ready: mode {config.mode}, config {config.source}\n", mimetype="text/plain")
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        """413, 404, 405 and friends as JSON, like every other answer."""
+        return refuse(exc.description or exc.name, exc.code or 400)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        """A bug must not leak a traceback (or an object) to the caller."""
+        settings.report_unexpected(exc)
+        return reply(error_body("internal error; see the webhook's log"), 500)
+
+    return app

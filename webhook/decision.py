@@ -1,0 +1,91 @@
+"""Decide a review: which findings block, which only warn, and what is not judged at all.
+
+Pure: no HTTP, no logging. The rules a cluster depends on live here:
+updates are judged only on what they introduce, and pods that Kubernetes'
+own controllers create are judged at the workload that owns them.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from policies.base import Json, Violation
+from policies.config import Config
+from policies.engine import Finding, evaluate
+from policies.workloads import has_pod_spec
+
+# Built-in controllers (their service accounts in kube-system) and the owner kinds
+# whose objects they create. With --use-service-account-credentials=false the
+# controller manager acts as itself for all of them.
+CONTROLLER_OWNERS: dict[str, frozenset[str]] = {
+    "system:serviceaccount:kube-system:replicaset-controller": frozenset({"ReplicaSet"}),
+    "system:serviceaccount:kube-system:replication-controller": frozenset({"ReplicationController"}),
+    "system:serviceaccount:kube-system:statefulset-controller": frozenset({"StatefulSet"}),
+    "system:serviceaccount:kube-system:daemon-set-controller": frozenset({"DaemonSet"}),
+    "system:serviceaccount:kube-system:job-controller": frozenset({"Job"}),
+    "system:serviceaccount:kube-system:deployment-controller": frozenset({"Deployment"}),
+    "system:serviceaccount:kube-system:cronjob-controller": frozenset({"CronJob"}),
+}
+CONTROLLER_OWNERS["system:kube-controller-manager"] = frozenset().union(*CONTROLLER_OWNERS.values())
+
+JUDGED_OPERATIONS = ("CREATE", "UPDATE")
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    denials: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    grandfathered: list[Finding] = field(default_factory=list)
+    skipped: str = ""  # why nothing was evaluated, for the log
+
+
+def decide(
+    config: Config,
+    operation: str,
+    namespace: str,
+    user: str,
+    obj: Json | None,
+    old_obj: Json | None,
+) -> Decision:
+    if operation not in JUDGED_OPERATIONS:
+        return Decision(True, skipped=f"operation {operation}")
+    if obj is None or not has_pod_spec(obj.get("kind")):
+        return Decision(True, skipped="no pod spec")
+    if namespace in config.exempt_namespaces:
+        return Decision(True, skipped="exempt namespace")
+    if _created_by_its_controller(obj, user):
+        return Decision(True, skipped="judged at its owner")
+    findings = evaluate(obj, config, namespace)
+    grandfathered: list[Finding] = []
+    if operation == "UPDATE" and old_obj is not None and findings:
+        before = {_identity(f.violation) for f in evaluate(old_obj, config, namespace)}
+        grandfathered = [f for f in findings if _identity(f.violation) in before]
+        findings = [f for f in findings if _identity(f.violation) not in before]
+    denials = [f for f in findings if f.mode == "enforce"]
+    warnings = [f for f in findings if f.mode != "enforce"]
+    return Decision(not denials, denials, warnings, grandfathered)
+
+
+def _identity(violation: Violation) -> tuple[str, ...]:
+    """What makes two violations 'the same' across an update.
+
+    Not the path: inserting an env var shifts every index after it, and the
+    violation it did not touch must not start blocking.
+    """
+    if violation.container_kind is None:
+        return (violation.policy, violation.path, violation.message)
+    return (violation.policy, violation.container_kind, violation.container, violation.message)
+
+
+def _created_by_its_controller(obj: Json, user: str) -> bool:
+    owner_kinds = CONTROLLER_OWNERS.get(user)
+    if owner_kinds is None:
+        return False
+    metadata = obj.get("metadata")
+    owners = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
+    if not isinstance(owners, list):
+        return False
+    return any(
+        isinstance(o, Mapping) and o.get("controller") is True and o.get("kind") in owner_kinds
+        for o in owners
+    )

@@ -1,0 +1,106 @@
+"""Build the AdmissionReview answer from a decision. Pure: no HTTP here.
+
+Every text is bounded: the API server stores audit annotations, kubectl prints
+warnings, and a pod with hundreds of violations must not produce a megabyte.
+"""
+
+from typing import Any
+
+from policies.engine import Finding
+from webhook.decision import Decision
+from webhook.review import Review
+
+MAX_MESSAGE_VIOLATIONS = 20
+MAX_MESSAGE_CHARS = 4000
+MAX_WARNINGS = 20
+WARNING_CHARS = 119
+MAX_ANNOTATION_CHARS = 1000
+
+
+def build_response(review: Review, decision: Decision) -> dict[str, Any]:
+    response: dict[str, Any] = {"uid": review.uid, "allowed": decision.allowed}
+    if not decision.allowed:
+        response["status"] = {
+            "code": 403,
+            "reason": "Forbidden",
+            "message": deny_message(review, decision.denials),
+        }
+    notes = decision.warnings + decision.grandfathered
+    if notes:
+        response["warnings"] = warnings(decision)
+        response["auditAnnotations"] = audit_annotations(decision)
+    return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}
+
+
+def deny_message(review: Review, denials: list[Finding]) -> str:
+    subject = f"{review.kind} {review.namespace + '/' if review.namespace else ''}{review.name}"
+    count = len(denials)
+    lines = [f"Gatehouse denied {subject.strip()}: {count} violation{'s' if count != 1 else ''}"]
+    size = len(lines[0])
+    shown = 0
+    for finding in denials:
+        line = describe(finding)
+        if shown == MAX_MESSAGE_VIOLATIONS or size + len(line) > MAX_MESSAGE_CHARS:
+            break
+        lines.append(line)
+        size += len(line) + 1
+        shown += 1
+    if shown < count:
+        lines.append(f"... and {count - shown} more (run `gatehouse scan` on the manifest for all)")
+    return "\n".join(lines)
+
+
+def describe(finding: Finding) -> str:
+    """One line a person can act on: policy, container, what is wrong, where, how to fix."""
+    v = finding.violation
+    who = f"container {v.container_label}: " if v.container_kind else ""
+    return f"[{v.policy}] {who}{v.message} ({v.path}). Fix: {v.hint}"
+
+
+def warnings(decision: Decision) -> list[str]:
+    labelled = [(f, "") for f in decision.warnings] + [
+        (f, "existing, ") for f in decision.grandfathered
+    ]
+    out = [_short(f, prefix) for f, prefix in labelled[:MAX_WARNINGS]]
+    if len(labelled) > MAX_WARNINGS:
+        out.append(f"[gatehouse] ... and {len(labelled) - MAX_WARNINGS} more violations")
+    return out
+
+
+def _short(finding: Finding, prefix: str) -> str:
+    v = finding.violation
+    who = f"{v.container_label}: " if v.container_kind else ""
+    mode = "would deny" if finding.mode == "dry-run" else "not blocking"
+    text = f"[{v.policy}] {prefix}{mode}: {who}{v.message} ({_field(v.path)})"
+    return text if len(text) <= WARNING_CHARS else text[: WARNING_CHARS - 1] + "…"
+
+
+def _field(path: str) -> str:
+    """The path below the pod spec: what a person looks for in the container."""
+    for marker in ("containers[", "initContainers[", "ephemeralContainers["):
+        at = path.find(marker)
+        if at >= 0:
+            return path[at:]
+    return path
+
+
+def audit_annotations(decision: Decision) -> dict[str, str]:
+    """One annotation per policy: the audit log records what would have been denied."""
+    by_policy: dict[str, list[str]] = {}
+    for finding in decision.warnings:
+        v = finding.violation
+        by_policy.setdefault(v.policy, []).append(f"{v.container_label or '-'} {v.path}")
+    annotations = {
+        f"would-deny.{policy}": _bounded("; ".join(items)) for policy, items in by_policy.items()
+    }
+    if decision.grandfathered:
+        annotations["existing-violations"] = str(len(decision.grandfathered))
+    return annotations
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_ANNOTATION_CHARS else text[: MAX_ANNOTATION_CHARS - 1] + "…"
+
+
+def error_body(message: str) -> dict[str, str]:
+    return {"error": message}
