@@ -45,3 +45,7 @@ run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) with the dev c
 .PHONY: test
 test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
 	$(BIN)/pytest -n auto -q
+
+.PHONY: bench
+bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
+	bench/webhook_bench.sh

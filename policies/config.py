@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import yaml
 
@@ -19,6 +19,7 @@ from policies.registry import BY_ID, POLICIES, Policy
 Mode = Literal["enforce", "dry-run"]
 MODES: tuple[Mode, ...] = ("enforce", "dry-run")
 DEFAULT_CONFIG = Path(__file__).with_name("default-config.yaml")
+DEFAULT_EXEMPT_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 _TOP_KEYS = ("mode", "exemptNamespaces", "policies")
 _POLICY_KEYS = ("enabled", "mode", "exemptions")
@@ -69,10 +70,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}:{where} not valid YAML") from None
-    try:
-        return parse_config(raw if raw is not None else {}, str(source))
-    except _Invalid as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+    return parse_config(raw if raw is not None else {}, str(source))
 
 
 def config_from_env() -> Config:
@@ -82,7 +80,7 @@ def config_from_env() -> Config:
     if override:
         if override not in MODES:
             raise ConfigError(f"GATEHOUSE_MODE: {override!r} is not one of {', '.join(MODES)}")
-        config = config.with_mode(cast(Mode, override))
+        config = config.with_mode(override)
     return config
 
 
@@ -91,15 +89,24 @@ class _Invalid(ValueError):
 
 
 def parse_config(raw: object, source: str = "<config>") -> Config:
+    """Validate an already-parsed config; errors are ConfigError naming ``source`` and the key."""
+    try:
+        return _parse(raw, source)
+    except _Invalid as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _parse(raw: object, source: str) -> Config:
     top = _mapping(raw, "", _TOP_KEYS)
     mode = _mode(top.get("mode", "enforce"), "mode")
     if mode is None:
         raise _Invalid("mode: must not be empty")
-    exempt = _strings(top.get("exemptNamespaces", ["kube-system", "kube-public", "kube-node-lease"]),
+    exempt = _strings(top.get("exemptNamespaces", list(DEFAULT_EXEMPT_NAMESPACES)),
                       "exemptNamespaces")
     raw_policies = _mapping(top.get("policies", {}), "policies", tuple(BY_ID))
     policies = tuple(
-        _policy(p, raw_policies.get(p.id) or {}, f"policies.{p.id}") for p in POLICIES
+        # No `or {}`: `no-root-containers: false` is a type error, not an enabled policy.
+        _policy(p, raw_policies.get(p.id), f"policies.{p.id}") for p in POLICIES
     )
     return Config(mode, frozenset(exempt), policies, source)
 
@@ -111,6 +118,8 @@ def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
         raise _Invalid(f"{where}.enabled: expected true or false, got {enabled!r}")
     exemptions = _mapping(body.get("exemptions", {}), f"{where}.exemptions",
                           _EXEMPTION_KEYS + policy.exemption_keys)
+    for key in policy.exemption_keys:  # policy-specific exemptions, e.g. envNames: globs
+        _strings(exemptions.get(key, []), f"{where}.exemptions.{key}")
     try:
         settings = policy.parse_settings(body)
     except SettingsError as exc:
@@ -144,7 +153,7 @@ def _mode(raw: object, where: str) -> Mode | None:
         return None
     if raw not in MODES:
         raise _Invalid(f"{where}: {raw!r} is not one of {', '.join(MODES)}")
-    return cast(Mode, raw)
+    return raw
 
 
 def _strings(raw: object, where: str) -> list[str]:

@@ -22,7 +22,9 @@ def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Fi
     """The findings for ``obj``; ``namespace`` defaults to the object's own."""
     if namespace is None:
         metadata = obj.get("metadata")
-        namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+        found = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+        # A namespace that is not a string (garbage in the object) matches no exemption.
+        namespace = found if isinstance(found, str) else None
     if namespace in config.exempt_namespaces:
         return []
     try:

@@ -39,15 +39,18 @@ def _check_container(pod: PodSpec, container: Container) -> Violation | None:
     else:
         user, user_path = pod_ctx.get("runAsUser"), f"{pod.path}.securityContext.runAsUser"
     non_root = own_ctx.get("runAsNonRoot")
+    non_root_path = f"{container.path}.securityContext.runAsNonRoot"
     if non_root is None:
         non_root = pod_ctx.get("runAsNonRoot")
+        if non_root is not None:  # an explicit pod-level value is the line to fix
+            non_root_path = f"{pod.path}.securityContext.runAsNonRoot"
 
     if user == 0:
         return _violation(container, user_path, "runs as root: runAsUser is 0")
     if user is None and non_root is not True:
         return _violation(
             container,
-            f"{container.path}.securityContext.runAsNonRoot",
+            non_root_path,
             "may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set",
         )
     return None

@@ -5,13 +5,14 @@ in any object and makes sure the fields the policies read have the types the
 Kubernetes API gives them, so a policy never has to guard against garbage.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from policies.base import LIST_FIELDS, Json, PodSpec, Violation
 
 MALFORMED_ID = "valid-pod-spec"
-_MALFORMED_HINT = "fix the manifest so it matches the Kubernetes API schema (kubectl apply --dry-run=server)"
+_MALFORMED_HINT = (
+    "fix the manifest so it matches the Kubernetes API schema (kubectl apply --dry-run=server)"
+)
 
 # kind -> the keys from the object's root down to the pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -44,15 +45,17 @@ def pod_specs(obj: Json) -> list[PodSpec]:
 
     Raises MalformedObject when a pod spec or a field a policy reads has the wrong type.
     """
-    keys = POD_SPEC_PATHS.get(obj.get("kind"))  # type: ignore[arg-type]
+    kind = obj.get("kind")
+    # A kind that is not a string (even an unhashable list or object) has no pod spec.
+    keys = POD_SPEC_PATHS.get(kind) if isinstance(kind, str) else None
     if keys is None:
         return []
     node: Any = obj
     path: list[str] = []
     for key in keys:
         path.append(key)
-        node = node.get(key) if isinstance(node, Mapping) else None
-        if not isinstance(node, Mapping):
+        node = node.get(key) if type(node) is dict else None
+        if type(node) is not dict:
             where = ".".join(path)
             raise MalformedObject([_problem(where, f"expected an object, got {_type_name(node)}")])
     pod = PodSpec(path=".".join(path), spec=node)
@@ -63,87 +66,80 @@ def pod_specs(obj: Json) -> list[PodSpec]:
 
 
 def _shape_problems(pod: PodSpec) -> list[Violation]:
+    """Type problems in the fields the policies read. Runs on every review: kept lean."""
     problems: list[Violation] = []
-    expect = _Expect(problems)
-    spec = pod.spec
-    expect.mapping(spec, "securityContext", pod.path)
-    expect.mapping(spec, "os", pod.path)
-    expect.security_context(pod.field("securityContext"), f"{pod.path}.securityContext")
-    if not isinstance(spec.get("containers"), list):
-        expect.report(f"{pod.path}.containers", f"expected a list, got {_type_name(spec.get('containers'))}")
+    spec, path = pod.spec, pod.path
+    _check_security_context(spec, path, problems)
+    if spec.get("os") is not None and type(spec["os"]) is not dict:
+        problems.append(_problem(f"{path}.os", f"expected an object, got {_type_name(spec['os'])}"))
     for field in LIST_FIELDS.values():
         items = spec.get(field)
-        if field != "containers" and not expect.optional_list(spec, field, pod.path):
-            continue
-        if not isinstance(items, list):
+        if type(items) is not list:
+            if items is not None or field == "containers":
+                problems.append(_problem(f"{path}.{field}", f"expected a list, got {_type_name(items)}"))
             continue
         for index, item in enumerate(items):
-            where = f"{pod.path}.{field}[{index}]"
-            if not isinstance(item, Mapping):
-                expect.report(where, f"expected a container object, got {_type_name(item)}")
-                continue
-            if not isinstance(item.get("name"), str):
-                expect.report(f"{where}.name", "expected the container's name as a string")
-            expect.container(item, where)
+            where = f"{path}.{field}[{index}]"
+            if type(item) is not dict:
+                problems.append(_problem(where, f"expected a container object, got {_type_name(item)}"))
+            else:
+                _check_container(item, where, problems)
     return problems
 
 
-class _Expect:
-    """Collects type problems for the fields the policies read."""
+def _check_container(item: Json, where: str, problems: list[Violation]) -> None:
+    if type(item.get("name")) is not str:
+        problems.append(_problem(f"{where}.name", "expected the container's name as a string"))
+    image = item.get("image")
+    if image is not None and type(image) is not str:
+        problems.append(_problem(f"{where}.image", f"expected a string, got {_type_name(image)}"))
+    _check_security_context(item, where, problems)
+    resources = item.get("resources")
+    if resources is not None:
+        if type(resources) is not dict:
+            problems.append(_problem(f"{where}.resources", f"expected an object, got {_type_name(resources)}"))
+        else:
+            for section in ("limits", "requests"):
+                value = resources.get(section)
+                if value is not None and type(value) is not dict:
+                    problems.append(_problem(f"{where}.resources.{section}",
+                                             f"expected an object, got {_type_name(value)}"))
+    env = item.get("env")
+    if env is None:
+        return
+    if type(env) is not list:
+        problems.append(_problem(f"{where}.env", f"expected a list, got {_type_name(env)}"))
+        return
+    for index, var in enumerate(env):
+        if type(var) is dict and type(var.get("name")) is str and type(var.get("value", "")) is str:
+            continue
+        var_path = f"{where}.env[{index}]"
+        # Never echo the value itself: it may be the very secret we look for.
+        if type(var) is not dict:
+            problems.append(_problem(var_path, f"expected an env var object, got {_type_name(var)}"))
+            continue
+        if type(var.get("name")) is not str:
+            problems.append(_problem(f"{var_path}.name", "expected the variable's name as a string"))
+        value = var.get("value")
+        if value is not None and type(value) is not str:
+            problems.append(_problem(f"{var_path}.value", f"expected a string, got {_type_name(value)}"))
 
-    def __init__(self, problems: list[Violation]) -> None:
-        self.problems = problems
 
-    def report(self, path: str, message: str) -> None:
-        self.problems.append(_problem(path, message))
-
-    def mapping(self, parent: Json, key: str, path: str) -> bool:
-        value = parent.get(key)
-        if value is None or isinstance(value, Mapping):
-            return True
-        self.report(f"{path}.{key}", f"expected an object, got {_type_name(value)}")
-        return False
-
-    def optional_list(self, parent: Json, key: str, path: str) -> bool:
-        value = parent.get(key)
-        if value is None or isinstance(value, list):
-            return True
-        self.report(f"{path}.{key}", f"expected a list, got {_type_name(value)}")
-        return False
-
-    def scalar(self, parent: Json, key: str, path: str, kinds: tuple[type, ...], what: str) -> None:
-        value = parent.get(key)
-        if value is None:
-            return
-        # bool is an int in Python; the API never sends a bool where it wants an int.
-        if isinstance(value, bool) and bool not in kinds:
-            self.report(f"{path}.{key}", f"expected {what}, got a boolean")
-        elif not isinstance(value, kinds):
-            self.report(f"{path}.{key}", f"expected {what}, got {_type_name(value)}")
-
-    def security_context(self, ctx: Json, path: str) -> None:
-        self.scalar(ctx, "runAsUser", path, (int,), "an integer")
-        self.scalar(ctx, "runAsNonRoot", path, (bool,), "true or false")
-
-    def container(self, item: Json, where: str) -> None:
-        if self.mapping(item, "securityContext", where):
-            self.security_context(item.get("securityContext") or {}, f"{where}.securityContext")
-        if self.mapping(item, "resources", where):
-            resources = item.get("resources") or {}
-            self.mapping(resources, "limits", f"{where}.resources")
-            self.mapping(resources, "requests", f"{where}.resources")
-        self.scalar(item, "image", where, (str,), "a string")
-        if not self.optional_list(item, "env", where):
-            return
-        for index, var in enumerate(item.get("env") or []):
-            var_path = f"{where}.env[{index}]"
-            if not isinstance(var, Mapping):
-                self.report(var_path, f"expected an env var object, got {_type_name(var)}")
-                continue
-            if not isinstance(var.get("name"), str):
-                self.report(f"{var_path}.name", "expected the variable's name as a string")
-            # Never echo the value itself: it may be the very secret we look for.
-            self.scalar(var, "value", var_path, (str,), "a string")
+def _check_security_context(parent: Json, where: str, problems: list[Violation]) -> None:
+    context = parent.get("securityContext")
+    if context is None:
+        return
+    if type(context) is not dict:
+        problems.append(_problem(f"{where}.securityContext", f"expected an object, got {_type_name(context)}"))
+        return
+    user = context.get("runAsUser")
+    if user is not None and type(user) is not int:
+        problems.append(_problem(f"{where}.securityContext.runAsUser",
+                                 f"expected an integer, got {_type_name(user)}"))
+    non_root = context.get("runAsNonRoot")
+    if non_root is not None and type(non_root) is not bool:
+        problems.append(_problem(f"{where}.securityContext.runAsNonRoot",
+                                 f"expected true or false, got {_type_name(non_root)}"))
 
 
 def _problem(path: str, message: str) -> Violation:
@@ -155,7 +151,7 @@ def _type_name(value: object) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
         return "a list"

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from policies.config import Config, ConfigError
 from webhook import settings
-from webhook.audit_log import decision_label, log_bad_request, log_decision, setup_logging
+from webhook.audit_log import decision_label, log_bad_request, log_decision
 from webhook.decision import decide
 from webhook.metrics import Metrics
 from webhook.response import build_response, error_body
@@ -20,7 +20,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # large pods are real; anything past this is r
 
 def create_app(config: Config | None = None) -> Flask:
     """An app judging with ``config``, or with the server's configuration (see settings)."""
-    setup_logging()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     metrics = Metrics()
@@ -55,7 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
                           review.obj, review.old_obj)
         body = orjson.dumps(build_response(review, decision))
         seconds = time.perf_counter() - started
-        label = decision_label(review, decision)
+        label = decision_label(decision)
         log_decision(review, decision, label, seconds)
         metrics.requests.labels(review.operation, review.kind or "unknown", label).inc()
         for finding in decision.denials + decision.warnings:

@@ -1,10 +1,17 @@
 """One structured JSON line per decision, with keys defined once.
 
 Never a secret value and never a whole object: only names, paths and policy ids.
+Lines bypass the logging module (its records, locks and handlers cost more than
+the rest of a review does) and are written to stderr in batches of whole lines
+at most every ``FLUSH_SECONDS``: a write per review was a tenth of the CPU a
+review costs. Batches stay under PIPE_BUF so lines from several workers sharing
+the container's stderr pipe never interleave.
 """
 
-import logging
-import sys
+import atexit
+import os
+import threading
+import time
 from typing import Any
 
 import orjson
@@ -13,34 +20,55 @@ from policies.engine import Finding
 from webhook.decision import Decision
 from webhook.review import Review
 
-logger = logging.getLogger("gatehouse")
+STDERR = 2
+FLUSH_SECONDS = 0.2
+PIPE_BUF = 4096
 
 
-def setup_logging() -> None:
-    """JSON lines on stderr, which is where gunicorn and kubectl logs look."""
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter())
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+class _Lines:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._flusher_pid = 0
+
+    def write(self, line: bytes) -> None:
+        with self._lock:
+            if self._flusher_pid != os.getpid():  # threads do not survive gunicorn's fork
+                self._flusher_pid = os.getpid()
+                threading.Thread(target=self._flush_forever, daemon=True).start()
+            if self._size + len(line) > PIPE_BUF:
+                self._flush_locked()
+            self._pending.append(line)
+            self._size += len(line)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._pending:
+            os.write(STDERR, b"".join(self._pending))
+            self._pending.clear()
+            self._size = 0
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
-        return orjson.dumps(line).decode()
+_lines = _Lines()
+flush = _lines.flush
+atexit.register(flush)
 
 
-def decision_label(review: Review, decision: Decision) -> str:
+def emit(level: str, message: str, **fields: Any) -> None:
+    line = {"ts": round(time.time(), 3), "level": level, "msg": message, **fields}
+    _lines.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+
+
+def decision_label(decision: Decision) -> str:
     if not decision.allowed:
         return "deny"
     if any(f.mode == "dry-run" for f in decision.warnings):
@@ -49,35 +77,26 @@ def decision_label(review: Review, decision: Decision) -> str:
 
 
 def log_decision(review: Review, decision: Decision, label: str, seconds: float) -> None:
-    logger.info(
+    emit(
+        "info",
         "would deny" if label == "would-deny" else label,
-        extra={
-            "fields": {
-                "uid": review.uid,
-                "kind": review.kind,
-                "namespace": review.namespace,
-                "name": review.name,
-                "operation": review.operation,
-                "user": review.user,
-                "dryRun": review.dry_run,
-                "decision": label,
-                "skipped": decision.skipped or None,
-                "violations": _violations(decision.denials + decision.warnings),
-                "existing": len(decision.grandfathered),
-                "ms": round(seconds * 1000, 3),
-            }
-        },
+        uid=review.uid,
+        kind=review.kind,
+        namespace=review.namespace,
+        name=review.name,
+        operation=review.operation,
+        user=review.user,
+        dryRun=review.dry_run,
+        decision=label,
+        skipped=decision.skipped or None,
+        violations=_violations(decision.denials + decision.warnings),
+        existing=len(decision.grandfathered),
+        ms=round(seconds * 1000, 3),
     )
 
 
 def log_bad_request(message: str, status: int, remote: str | None) -> None:
-    logger.warning(
-        "bad request", extra={"fields": {"error": message, "status": status, "remote": remote}}
-    )
-
-
-def log_event(message: str, **fields: Any) -> None:
-    logger.info(message, extra={"fields": fields})
+    emit("warning", "bad request", error=message, status=status, remote=remote)
 
 
 def _violations(findings: list[Finding]) -> list[dict[str, str]]:

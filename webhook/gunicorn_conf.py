@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from policies.config import ConfigError
-from webhook import settings
+from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
 
 bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")  # noqa: S104 - a pod serves its Service
@@ -82,6 +82,10 @@ def ssl_context(conf: Any, default_factory: Callable[[], ssl.SSLContext]) -> ssl
     if _rotating is None:
         _rotating = RotatingContext(_tls)
     return _rotating.get()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    audit_log.flush()
 
 
 def child_exit(server: Any, worker: Any) -> None:

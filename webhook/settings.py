@@ -8,7 +8,7 @@ instead of leaving workers with none.
 import traceback
 
 from policies.config import Config, config_from_env
-from webhook.audit_log import logger
+from webhook.audit_log import emit
 
 _active: Config | None = None
 
@@ -25,10 +25,10 @@ def active_config() -> Config:
 
 
 def report_config_error(message: str) -> None:
-    logger.error("config invalid", extra={"fields": {"error": message}})
+    emit("error", "config invalid", error=message)
 
 
 def report_unexpected(exc: BaseException) -> None:
     """Where it broke, never what it held: exception messages may quote a secret."""
     frames = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
-    logger.error("unexpected error", extra={"fields": {"type": type(exc).__name__, "at": frames}})
+    emit("error", "unexpected error", type=type(exc).__name__, at=frames)
