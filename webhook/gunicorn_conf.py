@@ -23,9 +23,10 @@ from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
 
 bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")  # noqa: S104 - a pod serves its Service
-# gthread: measured against sync and gevent (see README, "Performance"); keep-alive
-# connections wait in the poller, not in a thread.
-worker_class = "gthread"
+# gthread (measured against sync and gevent, see README "Performance"), hardened
+# against slow clients: keep-alive and silent connections wait in the poller, not
+# in a thread, and no request holds a thread past GATEHOUSE_REQUEST_DEADLINE.
+worker_class = "webhook.worker.GatehouseWorker"
 workers = int(os.environ.get("GATEHOUSE_WORKERS", "2"))
 threads = int(os.environ.get("GATEHOUSE_THREADS", "4"))
 # The API server keeps idle connections for 90 s and has no TLS session cache.
