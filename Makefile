@@ -10,10 +10,9 @@ PORT ?= 8443
 CERT_DIR ?= .dev-certs
 
 # The virtualenv is rebuilt whenever a lock file changes; installs are hash-checked.
-$(BIN)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+$(BIN)/.installed: requirements/runtime.txt requirements/dev.txt requirements/build.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade --require-hashes -r requirements/dev.txt
-	$(BIN)/pip install -q --require-hashes -r requirements/runtime.txt -r requirements/dev.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/runtime.txt -r requirements/dev.txt -r requirements/build.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -26,8 +25,10 @@ venv: $(BIN)/.installed ## create the virtualenv and install the locked dependen
 
 .PHONY: lock
 lock: ## re-resolve requirements/*.in into hash-pinned lock files
-	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/runtime.txt requirements/runtime.in
-	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe -o requirements/dev.txt requirements/dev.in
+	for set in runtime build dev; do \
+	  $(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	    --no-emit-find-links -o requirements/$$set.txt requirements/$$set.in; \
+	done
 
 $(CERT_DIR)/server.pem: | $(BIN)/.installed
 	mkdir -p $(CERT_DIR)
@@ -49,3 +50,11 @@ test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
 .PHONY: bench
 bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
 	bench/webhook_bench.sh
+
+.PHONY: bench-scan
+bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
+	$(BIN)/python -m bench.scan_bench
+
+.PHONY: lint-docker
+lint-docker: venv ## hadolint the Dockerfile
+	$(BIN)/hadolint Dockerfile

@@ -16,6 +16,8 @@ import trustme
 
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# The image's CMD is exactly this (tests/chart/test_dockerfile.py holds them together).
+GUNICORN_ARGS = ("-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()")
 
 
 @dataclass
@@ -63,6 +65,7 @@ def serve(
     env: Mapping[str, str] | None = None,
     certs: tuple[Path, Path, Path] | None = None,
     workers: int = 2,
+    server_name: str = "localhost",
 ) -> Iterator[Server]:
     """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it."""
     ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
@@ -79,12 +82,12 @@ def serve(
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()"],
+            [str(GUNICORN), *GUNICORN_ARGS],
             cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
     server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file)
     try:
-        _wait_ready(server)
+        _wait_ready(server, server_name)
         yield server
     finally:
         if process.poll() is None:
@@ -96,7 +99,7 @@ def serve(
                 process.wait()
 
 
-def _wait_ready(server: Server, seconds: float = 20.0) -> None:
+def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     context = server.ssl_context()
     while time.monotonic() < deadline:
@@ -104,7 +107,7 @@ def _wait_ready(server: Server, seconds: float = 20.0) -> None:
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw, \
-                    context.wrap_socket(raw, server_hostname="localhost") as tls:
+                    context.wrap_socket(raw, server_hostname=server_name) as tls:
                 tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 if tls.recv(64).startswith(b"HTTP/1.1 200"):
                     return

@@ -1,0 +1,47 @@
+"""The config file the chart writes is one Gatehouse accepts, and says what the values say."""
+
+import yaml
+
+from policies.config import parse_config
+from tests.chart.render import Obj, Rendered, render
+
+
+def test_every_ci_config_parses(ci_name: str, ci: Rendered) -> None:
+    parse_config(yaml.safe_load(ci.config_text()), f"chart/ci/{ci_name}-values.yaml")
+
+
+def test_default_config_is_dry_run_with_every_policy_on(default: Rendered) -> None:
+    config = parse_config(yaml.safe_load(default.config_text()))
+    assert config.mode == "dry-run"
+    assert config.exempt_namespaces == {"kube-system", "kube-public", "kube-node-lease"}
+    assert all(p.enabled and p.mode is None for p in config.policies)
+
+
+def test_config_carries_mode_and_exemptions_from_values() -> None:
+    values: Obj = {
+        "mode": "enforce",
+        "exemptNamespaces": ["legacy"],
+        "policies": {
+            "no-root-containers": {"mode": "dry-run",
+                                   "exemptions": {"namespaces": ["build"], "images": ["ci/*"]}},
+            "no-plaintext-secrets": {"enabled": False, "exemptions": {"envNames": ["*_PUBLIC"]}},
+            "require-resource-limits": {"require": ["limits.memory"]},
+        },
+    }
+    raw = yaml.safe_load(render(values).config_text())
+    config = parse_config(raw)
+    by_id = {p.policy.id: p for p in config.policies}
+    assert config.mode == "enforce"
+    assert config.exempt_namespaces == {"legacy"}
+    root = by_id["no-root-containers"]
+    assert root.mode == "dry-run"
+    assert root.exempt_namespaces == {"build"}
+    assert root.exempt_images == ("ci/*",)
+    assert by_id["no-plaintext-secrets"].enabled is False
+    assert raw["policies"]["no-plaintext-secrets"]["exemptions"]["envNames"] == ["*_PUBLIC"]
+    assert by_id["require-resource-limits"].settings.required == ("limits.memory",)
+
+
+def test_follow_the_global_mode_is_left_out_not_written_empty(default: Rendered) -> None:
+    raw = yaml.safe_load(default.config_text())
+    assert all("mode" not in policy for policy in raw["policies"].values())

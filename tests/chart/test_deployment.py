@@ -1,0 +1,124 @@
+"""The webhook Deployment: up through drains and rollouts, hardened like the pods it judges."""
+
+import pytest
+
+from tests.chart.render import Rendered, render
+
+GUNICORN_GRACEFUL_TIMEOUT = 20  # webhook/gunicorn_conf.py
+
+
+def test_two_replicas_by_default(default: Rendered) -> None:
+    assert default.one("Deployment")["spec"]["replicas"] == 2
+
+
+def test_rollout_surges_before_taking_a_pod_away(default: Rendered) -> None:
+    strategy = default.one("Deployment")["spec"]["strategy"]
+    assert strategy["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def test_pod_disruption_budget_keeps_one_replica_up(default: Rendered) -> None:
+    pdb = default.one("PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == (
+        default.one("Deployment")["spec"]["selector"]["matchLabels"])
+
+
+def test_replicas_spread_across_nodes_and_zones(default: Rendered) -> None:
+    selector = default.one("Deployment")["spec"]["selector"]["matchLabels"]
+    constraints = {c["topologyKey"]: c for c in default.pod_spec["topologySpreadConstraints"]}
+    assert set(constraints) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    for constraint in constraints.values():
+        assert constraint["labelSelector"] == {"matchLabels": selector}
+        assert constraint["matchLabelKeys"] == ["pod-template-hash"]
+        assert constraint["maxSkew"] == 1
+
+
+@pytest.mark.parametrize(("probe", "path"), [("readinessProbe", "/readyz"),
+                                              ("livenessProbe", "/healthz")])
+def test_probes_use_https(default: Rendered, probe: str, path: str) -> None:
+    get = default.container[probe]["httpGet"]
+    assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", "https")
+
+
+def test_grace_period_covers_prestop_and_gunicorn_graceful_timeout(default: Rendered) -> None:
+    sleep = default.container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert sleep > 0
+    assert default.pod_spec["terminationGracePeriodSeconds"] > sleep + GUNICORN_GRACEFUL_TIMEOUT
+
+
+def test_priority_class_is_settable(default: Rendered) -> None:
+    assert "priorityClassName" not in default.pod_spec
+    rendered = render({"priorityClassName": "system-cluster-critical"})
+    assert rendered.pod_spec["priorityClassName"] == "system-cluster-critical"
+
+
+def test_cpu_and_memory_requests_and_limits(default: Rendered) -> None:
+    resources = default.container["resources"]
+    for section in ("requests", "limits"):
+        assert set(resources[section]) == {"cpu", "memory"}
+
+
+def test_pod_is_hardened(ci: Rendered) -> None:
+    for workload in ci.workloads():
+        spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" \
+            else workload["spec"]
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True
+        assert pod["runAsUser"] == pod["runAsGroup"] == 65532  # the Dockerfile's USER
+        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["runAsNonRoot"] is True
+            assert context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_no_service_account_token_is_mounted(ci: Rendered) -> None:
+    for workload in ci.workloads():
+        spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" \
+            else workload["spec"]
+        assert spec["automountServiceAccountToken"] is False
+    for account in ci.all("ServiceAccount"):
+        assert account["automountServiceAccountToken"] is False
+
+
+def test_container_runs_the_image_command(default: Rendered) -> None:
+    """No command or args: what runs is the Dockerfile's CMD, which test_dockerfile pins."""
+    assert "command" not in default.container
+    assert "args" not in default.container
+
+
+def test_read_only_root_has_a_writable_tmp(default: Rendered) -> None:
+    mounts = {m["mountPath"]: m["name"] for m in default.container["volumeMounts"]}
+    volumes = {v["name"]: v for v in default.pod_spec["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+    assert volumes[mounts["/etc/gatehouse/tls"]]["secret"]["secretName"] == "gatehouse-tls"
+    assert volumes[mounts["/etc/gatehouse/config"]]["configMap"]["name"] == "gatehouse-config"
+
+
+def test_env_names_the_config_file_and_holds_no_tls_paths_or_mode(default: Rendered) -> None:
+    env = {e["name"]: e.get("value") for e in default.container["env"]}
+    assert env["GATEHOUSE_CONFIG"] == "/etc/gatehouse/config/config.yaml"
+    assert "GATEHOUSE_MODE" not in env  # the mode lives in the config file
+    assert all("valueFrom" not in e for e in default.container["env"])
+
+
+def checksum(values: dict[str, object]) -> str:
+    annotations = render(values).one("Deployment")["spec"]["template"]["metadata"]["annotations"]
+    return str(annotations["checksum/config"])
+
+
+def test_config_checksum_changes_with_the_config_only() -> None:
+    base = checksum({})
+    assert checksum({"mode": "enforce"}) != base
+    exempt = {"no-root-containers": {"exemptions": {"images": ["x/*"]}}}
+    assert checksum({"policies": exempt}) != base
+    assert checksum({"replicaCount": 3}) == base
+
+
+def test_image_can_be_pinned_by_digest(default: Rendered) -> None:
+    assert default.container["image"] == "ghcr.io/gatehouse/gatehouse:0.1.0"
+    digest = "sha256:" + "a" * 64
+    assert render({"image": {"digest": digest}}).container["image"] == (
+        f"ghcr.io/gatehouse/gatehouse:0.1.0@{digest}")
