@@ -1,24 +1,72 @@
-"""Placeholder until the detector lands (being written now)."""
+"""Env values must not hold literal secrets.
+
+A value typed into a manifest lands in git, in ``kubectl get -o yaml`` and in
+every backup of etcd; a ``valueFrom.secretKeyRef`` keeps it in a Secret that
+RBAC and encryption at rest can protect. Ephemeral containers are checked too:
+their env is as readable as any other.
+
+What counts as a secret is decided by ``policies.secret_detectors``. A
+violation names the variable and the detector, never the value nor anything
+derived from it (not even its length), because violations travel to API
+clients, audit logs and CI output.
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
-from policies.base import PodSpec, Violation
+from policies.base import PodSpec, SettingsError, Violation
+from policies.secret_detectors import detect
 
 ID = "no-plaintext-secrets"
-SUMMARY = "env values must not hold literal secrets"
 SETTINGS_KEYS: tuple[str, ...] = ()
 EXEMPTION_KEYS = ("envNames",)
+SUMMARY = "env values must not hold literal secrets"
+HINT = "move the value into a Secret and reference it with valueFrom.secretKeyRef"
 
 
 @dataclass(frozen=True)
 class Settings:
+    """``exempt_env_names``: glob patterns (``LEGACY_*``) of env var names never flagged.
+
+    Matched case-sensitively, as Kubernetes treats ``db_password`` and
+    ``DB_PASSWORD`` as two different variables.
+    """
+
     exempt_env_names: tuple[str, ...] = ()
 
 
 def parse_settings(raw: Mapping[str, object]) -> Settings:
-    return Settings()
+    exemptions = raw.get("exemptions") or {}
+    if not isinstance(exemptions, Mapping):
+        raise SettingsError("exemptions: expected a mapping")
+    names = exemptions.get("envNames") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SettingsError("exemptions.envNames: expected a list of strings")
+    return Settings(exempt_env_names=tuple(names))
 
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
-    return []
+    violations = []
+    for container in pod.containers(init=True, ephemeral=True):
+        for index, var in enumerate(container.spec.get("env") or []):
+            name, value = var.get("name", ""), var.get("value")
+            if not value or _exempt(name, settings):
+                continue  # no literal (valueFrom, or empty), or an accepted name
+            label = detect(name, value)
+            if label is not None:
+                violations.append(
+                    Violation(
+                        ID,
+                        container.name,
+                        container.kind,
+                        f"{container.path}.env[{index}].value",
+                        f"env {name} holds a literal {label}",
+                        HINT,
+                    )
+                )
+    return violations
+
+
+def _exempt(name: str, settings: Settings) -> bool:
+    return any(fnmatchcase(name, pattern) for pattern in settings.exempt_env_names)
