@@ -6,6 +6,7 @@ Paths are dotted JSON paths from the object's root
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 Json = Mapping[str, Any]
@@ -37,40 +38,46 @@ class Container:
     def field(self, name: str) -> Json:
         """A sub-object such as ``securityContext``; absent means the Kubernetes default."""
         value = self.spec.get(name)
-        return value if isinstance(value, Mapping) else {}
+        return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
 class PodSpec:
     path: str
     spec: Json
+    # Every policy walks the containers; they are listed once, when the pod spec is made.
+    all_containers: tuple[Container, ...] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found: list[Container] = []
+        for kind, list_field in LIST_FIELDS.items():
+            items = self.spec.get(list_field)
+            if not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    found.append(Container(
+                        name=str(item.get("name", "")),
+                        kind=kind,
+                        path=f"{self.path}.{list_field}[{index}]",
+                        spec=item,
+                    ))
+        object.__setattr__(self, "all_containers", tuple(found))
 
     def field(self, name: str) -> Json:
         value = self.spec.get(name)
-        return value if isinstance(value, Mapping) else {}
+        return value if isinstance(value, dict) else {}
 
     @property
     def is_windows(self) -> bool:
         return self.field("os").get("name") == "windows"
 
     def containers(self, *, init: bool = True, ephemeral: bool = False) -> Iterator[Container]:
-        kinds: list[ContainerKind] = ["container"]
-        if init:
-            kinds.append("initContainer")
-        if ephemeral:
-            kinds.append("ephemeralContainer")
-        for kind in kinds:
-            items = self.spec.get(LIST_FIELDS[kind])
-            if not isinstance(items, list):
-                continue
-            for index, item in enumerate(items):
-                if isinstance(item, Mapping):
-                    yield Container(
-                        name=str(item.get("name", "")),
-                        kind=kind,
-                        path=f"{self.path}.{LIST_FIELDS[kind]}[{index}]",
-                        spec=item,
-                    )
+        for container in self.all_containers:
+            if container.kind == "container" or (
+                init if container.kind == "initContainer" else ephemeral
+            ):
+                yield container
 
 
 @dataclass(frozen=True, slots=True)

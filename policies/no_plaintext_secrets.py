@@ -11,6 +11,9 @@ derived from it (not even its length), because violations travel to API
 clients, audit logs and CI output.
 """
 
+import hashlib
+import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -51,9 +54,9 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     for container in pod.containers(init=True, ephemeral=True):
         for index, var in enumerate(container.spec.get("env") or []):
             name, value = var.get("name", ""), var.get("value")
-            if not value or _exempt(name, settings):
+            if not value or (settings.exempt_env_names and _exempt(name, settings)):
                 continue  # no literal (valueFrom, or empty), or an accepted name
-            label = detect(name, value)
+            label = _remembered_detect(name, value)
             if label is not None:
                 violations.append(
                     Violation(
@@ -70,3 +73,28 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
 
 def _exempt(name: str, settings: Settings) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in settings.exempt_env_names)
+
+
+# Admission traffic repeats itself: every replica of a workload carries the same env,
+# and an UPDATE is judged on its old and new object. Verdicts are remembered by a
+# keyed BLAKE2b digest of the name and value, so the cache never holds a value.
+_CACHE_SIZE = 8192
+_cache_key = secrets.token_bytes(32)
+_verdicts: dict[bytes, str | None] = {}
+_verdicts_lock = threading.Lock()
+
+
+def _remembered_detect(name: str, value: str) -> str | None:
+    digest = hashlib.blake2b(
+        f"{name}\0{value}".encode(errors="surrogatepass"), key=_cache_key, digest_size=16
+    ).digest()
+    try:
+        return _verdicts[digest]
+    except KeyError:
+        pass
+    label = detect(name, value)
+    with _verdicts_lock:
+        if len(_verdicts) >= _CACHE_SIZE:
+            del _verdicts[next(iter(_verdicts))]  # oldest first
+        _verdicts[digest] = label
+    return label

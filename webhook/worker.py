@@ -12,7 +12,6 @@ server has long given up on it by then, so its socket is shut down.
 
 import os
 import socket
-import threading
 import time
 from typing import Any
 
@@ -28,19 +27,18 @@ REQUEST_DEADLINE = float(os.environ.get("GATEHOUSE_REQUEST_DEADLINE", "10"))
 class GatehouseWorker(gthread.ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Single dict operations are atomic under the GIL; the reaper works on a copy.
         self._busy: dict[Any, float] = {}
-        self._busy_lock = threading.Lock()
+        self._next_reap = 0.0
 
     def handle(self, conn: Any) -> Any:
         if not conn.initialized and not conn.data_ready and not conn.wait_for_data(FIRST_BYTE_WAIT):
             return gthread._DEFER  # back to the poller until it speaks
-        with self._busy_lock:
-            self._busy[conn] = time.monotonic() + REQUEST_DEADLINE
+        self._busy[conn] = time.monotonic() + REQUEST_DEADLINE
         try:
             return super().handle(conn)
         finally:
-            with self._busy_lock:
-                self._busy.pop(conn, None)
+            self._busy.pop(conn, None)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         super().wait_for_and_dispatch_events(timeout)
@@ -48,11 +46,12 @@ class GatehouseWorker(gthread.ThreadWorker):  # type: ignore[misc]
 
     def _shut_overdue(self) -> None:
         now = time.monotonic()
-        with self._busy_lock:
-            overdue = [conn for conn, deadline in self._busy.items() if deadline < now]
-            for conn in overdue:
-                del self._busy[conn]
+        if now < self._next_reap:
+            return  # the poll loop spins per event under load; a look each second will do
+        self._next_reap = now + 1.0
+        overdue = [conn for conn, deadline in self._busy.copy().items() if deadline < now]
         for conn in overdue:
+            self._busy.pop(conn, None)
             try:
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
