@@ -58,3 +58,48 @@ bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a
 .PHONY: lint-docker
 lint-docker: venv ## hadolint the Dockerfile
 	$(BIN)/hadolint Dockerfile
+
+# --- Local testing on a kind cluster: hack/kind/, tests/e2e/, README "Local testing with kind" ---
+
+.PHONY: kind-up
+kind-up: ## create the gatehouse-dev kind cluster (hack/kind/cluster.yaml), or reuse it
+	hack/kind/up.sh
+
+.PHONY: kind-deploy
+kind-deploy: ## build the image, load it into kind, helm upgrade --install, wait for the webhook
+	hack/kind/deploy.sh
+
+.PHONY: e2e
+e2e: venv ## the e2e suite against the kind cluster (E2E_ALLOW_ANY_CONTEXT=1: current context)
+	$(BIN)/pytest -m e2e tests/e2e
+
+.PHONY: e2e-plan
+e2e-plan: venv ## list the e2e scenarios (no cluster needed)
+	$(BIN)/pytest --collect-only -q -m e2e tests/e2e
+
+.PHONY: kind-down
+kind-down: ## delete the kind cluster
+	hack/kind/down.sh
+
+.PHONY: kind-e2e
+kind-e2e: venv ## kind-up, kind-deploy, e2e, kind-down: the cluster is deleted even on failure
+	hack/kind/kind-e2e.sh
+
+PY_CODE := webhook policies gatehouse tests bench .ci
+SHELL_SCRIPTS := $(shell git ls-files '*.sh') .ci/run
+YAML_FILES := chart/values.yaml chart/Chart.yaml chart/ci policies/default-config.yaml \
+	$(wildcard .github) .yamllint
+
+.PHONY: lint
+lint: venv ## everything CI checks before the tests: code, secrets, supply chain, image, shell, YAML, chart
+	$(BIN)/ruff check $(PY_CODE)
+	$(BIN)/ruff format --check $(PY_CODE)
+	$(BIN)/mypy webhook policies gatehouse
+	$(BIN)/bandit -q -ll -r webhook policies gatehouse
+	$(BIN)/python .ci/scan_repo_secrets.py
+	$(BIN)/python .ci/pip_audit.py
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+	$(BIN)/yamllint --strict $(YAML_FILES)
+	rm -rf .lint/chart && $(BIN)/python .ci/render_chart.py .lint/chart
+	$(BIN)/gatehouse scan .lint/chart

@@ -24,7 +24,7 @@ FIRST_BYTE_WAIT = 0.25
 REQUEST_DEADLINE = float(os.environ.get("GATEHOUSE_REQUEST_DEADLINE", "10"))
 
 
-class GatehouseWorker(gthread.ThreadWorker):  # type: ignore[misc]
+class GatehouseWorker(gthread.ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Single dict operations are atomic under the GIL; the reaper works on a copy.
@@ -33,14 +33,14 @@ class GatehouseWorker(gthread.ThreadWorker):  # type: ignore[misc]
 
     def handle(self, conn: Any) -> Any:
         if not conn.initialized and not conn.data_ready and not conn.wait_for_data(FIRST_BYTE_WAIT):
-            return gthread._DEFER  # back to the poller until it speaks
+            return gthread._DEFER  # type: ignore[attr-defined]  # back to the poller until it speaks
         self._busy[conn] = time.monotonic() + REQUEST_DEADLINE
         try:
             return super().handle(conn)
         finally:
             self._busy.pop(conn, None)
 
-    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+    def wait_for_and_dispatch_events(self, timeout: float | None) -> None:
         super().wait_for_and_dispatch_events(timeout)
         self._shut_overdue()
 
