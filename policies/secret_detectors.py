@@ -3,10 +3,11 @@
 Three kinds of evidence, surest first:
 
 1. The value has the shape of a known credential (``AKIA…``, ``ghp_…``, a PEM
-   private key, a URL with a password, ``password=…`` inside JVM options or a
-   connection string, any of these base64-encoded). Shapes count under any name,
-   except that a bare 40- or 88-character cloud key (no prefix to go by) is not
-   flagged where the name calls the value public or an id (``*_SITE_KEY``).
+   private key or private JWK, a URL with a password, ``password=…`` inside JVM
+   options, a connection string or a header list, any of these base64-encoded).
+   Shapes count under any name, except that a bare 40- or 88-character cloud
+   key (no prefix to go by) is not flagged where the name calls the value
+   public or an id (``*_SITE_KEY``).
 2. The name announces a secret (``DB_PASSWORD``, ``apiKey``, ``GITHUB_TOKEN``)
    and the value is not plainly something else: a reference (``$(VAR)``, a
    vault path), a file path, a URL, a boolean, a duration, a number below six
@@ -19,7 +20,9 @@ Three kinds of evidence, surest first:
 Names are read as words (``dbPassword`` -> DB PASSWORD) and the last secret
 word must be the name's head: ``PASSWORD_FILE``, ``TOKEN_TTL`` and
 ``SECRET_NAME`` describe where or how long, not the secret; ``BYPASS``,
-``AUTHOR``, ``OAUTH_URL`` and ``MONKEY`` hold no secret word at all.
+``AUTHOR``, ``OAUTH_URL`` and ``MONKEY`` hold no secret word at all. Two ids are
+credentials: ``*_SECRET_ID`` (a Vault AppRole secret id; a path or ARN there
+names a stored secret instead) and ``*_ACCESS_KEY_ID`` when generated-looking.
 
 Grey zone, decided: demo passwords and placeholders a server would accept
 (``changeme``, ``password``) are flagged, and so is a password inside JVM
@@ -41,7 +44,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Literal
 
-Strength = Literal["password", "named", "random"]
+Strength = Literal["password", "named", "random", "id"]
 
 NAMED_LABEL = "value under a credential-style name"
 RANDOM_LABEL = "high-entropy value under a key-style name"
@@ -176,6 +179,9 @@ _EMBEDDED_FORMATS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
      re.compile(r"\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,}")),
     ("Terraform Cloud token", ".atlasv1.",
      re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}")),
+    # One JSON object, members in any order: a key type and the private exponent or scalar.
+    ("JWK private key", '"kty"',
+     re.compile(r'\{(?=[^{}]*"kty"\s*:\s*"(?:RSA|EC|OKP)")(?=[^{}]*"d"\s*:\s*"[A-Za-z0-9_-]{16,})')),
 )
 
 
@@ -196,10 +202,16 @@ _BY_FIRST = _dispatch()
 _WORD_START = re.compile("[^A-Za-z0-9](?=[" + re.escape("".join(sorted(_BY_FIRST))) + "])")
 _BASIC = next(i for i, f in enumerate(_FORMATS) if f[0] == "HTTP basic credentials")
 
+# The password runs to the last ``@`` before the host: people leave ``#``, ``?``, ``/``
+# and ``@`` unencoded in it. It never reaches into a second URL.
 _URL_USERINFO = re.compile(
-    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://"
-    r"(?P<user>[^\s:/?#@]*)(?::(?P<password>[^\s/?#@]*))?@[^\s/?#@]*[A-Za-z0-9\]]"
+    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://(?P<user>[^\s:/?#@]*)"
+    r"(?::(?P<password>(?:(?!://)\S)*?))?@(?![^\s/?#@]*@)[^\s/?#@]*[A-Za-z0-9\]]"
 )
+# ``host:8080/path?by=a@b.example``: what reads as user and password is a host, a port and a path.
+_PORT_AND_PATH = re.compile(r"\d{1,5}[/?#]")
+# ``prod/app/db``, ``secret/data/app``: where a secret is stored, under a *SECRET_ID name.
+_SECRET_PATH = re.compile(r"[\w.-]+(?:/[\w.-]+)+/?")
 _SETTING = re.compile(  # key=value, key: value, "key": "value"
     r"(?<![A-Za-z0-9_.])(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)[\"']?[ \t]*"
     r"(?:=|:(?=[ \t\"']))[ \t]*[\"']?(?P<value>\$\{[^}]*\}|[^\s\"',;&{}\[\]]*)"
@@ -292,6 +304,11 @@ _METADATA_WORDS = _words_of(
 )
 _OBJECT_HINTS = _words_of("PULL EXISTING")
 _PUBLIC_WORDS = _words_of("PUBLIC PUB PUBLISHABLE SITE ID IDS FINGERPRINT CHECKSUM HASH DIGEST")
+# Words that name a secret only after a product's name.
+_PRODUCT_SECRETS = frozenset({
+    ("ERLANG", "COOKIE"),  # the shared secret of an Erlang cluster (RabbitMQ, CouchDB)
+    ("HONEYCOMB", "TEAM"),  # the x-honeycomb-team header carries the API key
+})
 # A first word that makes the name a switch or a count: NO_AUTH, MAX_TOKENS, EXISTING_SECRET.
 _LEADING_NEGATIONS = _words_of("EXISTING USE NO SKIP ENABLE DISABLE REQUIRE ALLOW IS HAS MAX MIN")
 
@@ -353,9 +370,10 @@ def _token_label(text: str) -> str | None:
 def _url_has_credentials(text: str) -> bool:
     for match in _URL_USERINFO.finditer(text):
         password, user = match["password"], match["user"]
-        if password and not _MASKED_PASSWORD.fullmatch(password):
-            return True
-        if not password and _looks_random(user):
+        if password:
+            if not (_MASKED_PASSWORD.fullmatch(password) or _PORT_AND_PATH.match(password)):
+                return True
+        elif _looks_random(user):
             return True  # a key as the user part: Sentry DSNs, git over https with a token
     return False
 
@@ -378,6 +396,8 @@ def _named_label(name: str, text: str) -> str | None:
         return None
     if strength == "password" and text.isdigit():
         return NAMED_LABEL  # a PIN, not a count of seconds
+    if strength == "id" and _SECRET_PATH.fullmatch(text):
+        return None  # AWS_SECRETS_MANAGER_SECRET_ID=prod/app/db: a reference
     if strength != "random" and not _NOT_SECRET.fullmatch(text):
         return NAMED_LABEL
     return RANDOM_LABEL if _looks_random(text) else None
@@ -390,7 +410,8 @@ def _name_strength(name: str) -> Strength | None:
     "password" (``DB_PASSWORD``, digits included) and "named" (``API_TOKEN``): any
     literal under it is a secret; "random": only a random-looking one is
     (``LICENSE_KEY``, ``GITHUB_TOKEN_FOR_CI``); None: the name says nothing about
-    secrets (``MONKEY``, ``TOKEN_TTL``, ``MAX_TOKENS``).
+    secrets (``MONKEY``, ``TOKEN_TTL``, ``MAX_TOKENS``); "id": as "named", but a
+    path names where the secret is stored (``VAULT_SECRET_ID``).
     """
     words = _words(name)
     for index in range(len(words) - 1, -1, -1):
@@ -399,7 +420,9 @@ def _name_strength(name: str) -> Strength | None:
             continue
         tail = words[index + 1 :]
         if tail == ("ID",) and words[index] == "SECRET":
-            return "named"  # a Vault AppRole secret id is the credential itself
+            return "id"  # a Vault AppRole secret id is the credential itself
+        if tail == ("ID",) and _is_access_key(words, index):
+            return "random"  # AWS, Spaces, MinIO: a generated access key id is half the pair
         if words[index] in ("SECRET", "SECRETS") and index and words[index - 1] in _OBJECT_HINTS:
             return None  # IMAGE_PULL_SECRET, AUTH_EXISTING_SECRET: the name of a Secret object
         if any(word in _METADATA_WORDS for word in tail) or words[0] in _LEADING_NEGATIONS:
@@ -423,9 +446,16 @@ def _word_strength(words: tuple[str, ...], index: int) -> Strength | None:
         if before in _PUBLIC_KEY_QUALIFIERS:
             return None
         return "named" if before in _SECRET_KEY_QUALIFIERS else "random"
-    if word == "COOKIE" and before == "ERLANG":
-        return "named"  # the shared secret of an Erlang cluster (RabbitMQ, CouchDB)
+    if (before, word) in _PRODUCT_SECRETS:
+        return "named"
     return "random" if word == "DSN" else None
+
+
+def _is_access_key(words: tuple[str, ...], index: int) -> bool:
+    """ACCESS_KEY or ACCESSKEY at ``index``: unlike other key ids, its id authenticates."""
+    return words[index] == "ACCESSKEY" or (
+        words[index] == "KEY" and index > 0 and words[index - 1] == "ACCESS"
+    )
 
 
 @lru_cache(maxsize=4096)

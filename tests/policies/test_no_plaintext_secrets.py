@@ -4,6 +4,11 @@ The corpus is generated (``secret_corpus``); its labels name the format or the
 kind of look-alike, so a failure says what broke without printing a value.
 """
 
+import base64
+import json
+import random
+import string
+import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -18,6 +23,16 @@ ROOT = "spec.template.spec"  # a Deployment's pod spec: paths start at the objec
 CORPUS = corpus()
 POSITIVES = [s for s in CORPUS if s.secret]
 NEGATIVES = [s for s in CORPUS if not s.secret]
+RNG = random.Random(0x5EC)  # seeded: every xdist worker collects the same cases
+ALNUM = string.ascii_letters + string.digits
+
+
+def chars(alphabet: str, size: int) -> str:
+    return "".join(RNG.choice(alphabet) for _ in range(size))
+
+
+def b64url(size: int) -> str:
+    return base64.urlsafe_b64encode(RNG.randbytes(size)).decode().rstrip("=")
 
 
 def by_label(samples: list[Sample]) -> dict[str, list[Sample]]:
@@ -105,6 +120,15 @@ def test_every_generated_look_alike_passes(label: str) -> None:
         ("ALLOW_EMPTY_PASSWORD", "yes"),
         ("LOG_LEVEL", "info"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector.observability.svc:4317"),
+        ("AWS_SECRETS_MANAGER_SECRET_ID", "prod/app/db"),  # where the secret is, not the secret
+        ("VAULT_SECRET_ID", "secret/data/app"),
+        ("SECRET_ID", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"),
+        ("AWS_ACCESS_KEY_ID", "$(AWS_ACCESS_KEY_ID)"),
+        ("S3_ACCESS_KEY_ID", "minio"),
+        ("CALLBACK_URL", "https://app.example.com:8443/done?by=ops@example.com"),  # a port
+        ("REPO", "git@github.com:org/repo.git"),
+        ("CONTACT", "mailto:ops@example.com"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-dataset=prod,x-scope-orgid=tenant-1"),
     ],
 )
 def test_hard_negative_passes(name: str, value: str) -> None:
@@ -128,6 +152,28 @@ def test_hard_negative_passes(name: str, value: str) -> None:
     ],
 )
 def test_literal_secrets_are_flagged(name: str, value: str) -> None:
+    assert detect(name, value) is not None
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        pytest.param("JWT_PRIVATE_JWK", json.dumps({
+            "kty": "EC", "crv": "P-256", "x": b64url(32), "y": b64url(32), "d": b64url(32),
+        }), id="private-jwk-any-name"),
+        pytest.param("SPACES_ACCESS_KEY_ID", chars(string.ascii_uppercase + string.digits, 20),
+                     id="generated-access-key-id"),
+        pytest.param("OTEL_EXPORTER_OTLP_HEADERS",
+                     "x-honeycomb-dataset=prod,x-honeycomb-team=" + chars(ALNUM, 32),
+                     id="header-list-with-key"),
+        pytest.param("REDIS_URL", f"redis://:{chars(ALNUM, 8)}#{chars(ALNUM, 6)}@redis:6379/0",
+                     id="url-password-with-raw-hash"),
+        pytest.param("VAULT_SECRET_ID", str(uuid.UUID(bytes=RNG.randbytes(16), version=4)),
+                     id="approle-secret-id"),
+    ],
+)
+def test_holdout_misses_are_flagged(name: str, value: str) -> None:
+    """Regressions from the independent holdout: each a class of secret, not one value."""
     assert detect(name, value) is not None
 
 
