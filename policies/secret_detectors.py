@@ -242,7 +242,7 @@ _NOT_SECRET = re.compile(
         |d|days?|w|weeks?|y|years?|[kmgtp]i?b?)
     | (?:\d+(?:ms|[smhd]))+ | P(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?
     | [A-Za-z][A-Za-z0-9+.-]*://\S* | file:\S+
-    | (?:/|\./|\.\./|~/)[\w.@:/-]* | [A-Za-z]:\\\S*
+    | (?:/|\./|\.\./|~/|(?:\$\(\w+\)|\$\{\w+\}|\$\w+)/)[\w.@:/-]* | [A-Za-z]:\\\S*
     | -----BEGIN\ (?:CERTIFICATE|PUBLIC\ KEY|RSA\ PUBLIC\ KEY|X509\ CRL
         |(?:NEW\ )?CERTIFICATE\ REQUEST|TRUSTED\ CERTIFICATE|PGP\ PUBLIC\ KEY\ BLOCK
         |SSH2\ PUBLIC\ KEY)-----[\s\S]*

@@ -82,6 +82,7 @@ def test_every_generated_look_alike_passes(label: str) -> None:
     "name, value",
     [
         ("PASSWORD_FILE", "/run/secrets/db"),
+        ("TLS_KEY", "$(CERT_DIR)/tls.key"),  # a path composed from another variable
         ("TOKEN_TTL", "3600"),
         ("TOKEN_EXPIRY", "1h"),
         ("SECRET_ROTATION_ENABLED", "true"),
