@@ -18,7 +18,7 @@ $(BIN)/.installed: requirements/runtime.txt requirements/dev.txt requirements/bu
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: venv
 venv: $(BIN)/.installed ## create the virtualenv and install the locked dependencies
@@ -54,10 +54,6 @@ bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn 
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
 	$(BIN)/python -m bench.scan_bench
-
-.PHONY: lint-docker
-lint-docker: venv ## hadolint the Dockerfile
-	$(BIN)/hadolint Dockerfile
 
 # --- Local testing on a kind cluster: hack/kind/, tests/e2e/, README "Local testing with kind" ---
 
@@ -103,3 +99,21 @@ lint: venv ## everything CI checks before the tests: code, secrets, supply chain
 	$(BIN)/yamllint --strict $(YAML_FILES)
 	rm -rf .lint/chart && $(BIN)/python .ci/render_chart.py .lint/chart
 	$(BIN)/gatehouse scan .lint/chart
+
+# --- Reliability: tests/reliability/ runs small in make test; these run it large ----------------
+REPORT_DIR ?= .reliability
+FUZZ_TESTS := tests/reliability/test_hostile_input.py tests/reliability/test_hostile_wire.py
+
+.PHONY: soak
+soak: venv ## long soak and fault run against real gunicorn; figures in .reliability/
+	SOAK_REQUESTS=100000 SOAK_FAULT_ROUNDS=5 REPORT_DIR=$(REPORT_DIR) REPORT_NAME=soak-summary \
+	$(BIN)/pytest -q -rxX -p no:randomly tests/reliability -m soak
+
+.PHONY: fuzz
+fuzz: venv ## many more hypothesis examples over the decoder, the policies and the wire
+	HYPOTHESIS_PROFILE=fuzz REPORT_DIR=$(REPORT_DIR) REPORT_NAME=fuzz \
+	$(BIN)/pytest -q -rxX -p no:randomly $(FUZZ_TESTS)
+
+.PHONY: bench-audit
+bench-audit: venv ## objects/s and peak RSS of gatehouse audit on 10k and 100k objects (fake API server)
+	$(BIN)/python -m bench.audit_bench

@@ -1,0 +1,85 @@
+"""What an API server answer says, and waiting for the cluster to get somewhere.
+
+The kubernetes client hands back the response headers of a ``*_with_http_info``
+call but does nothing with them; admission warnings live there.
+"""
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from kubernetes.client import ApiException, AppsV1Api, V1Deployment
+from urllib3 import HTTPHeaderDict
+
+T = TypeVar("T")
+
+# RFC 7234 as the API server writes it: 299 - "text", quotes and backslashes escaped.
+_WARNING = re.compile(r'\d{3} \S+ "((?:[^"\\]|\\.)*)"')
+
+
+def warnings(headers: HTTPHeaderDict) -> list[str]:
+    """The text of each Warning header, in order."""
+    return [_warning_text(value) for value in headers.getlist("Warning")]
+
+
+def _warning_text(value: str) -> str:
+    # http.client reads header bytes as latin-1; the API server writes UTF-8.
+    value = value.encode("latin-1", "replace").decode("utf-8", "replace")
+    match = _WARNING.match(value)
+    return re.sub(r"\\(.)", r"\1", match[1]) if match else value
+
+
+def status_message(error: ApiException) -> str:
+    """The message of the Status the API server refused with: what kubectl prints."""
+    try:
+        status = json.loads(error.body or "")
+    except ValueError:
+        return str(error.body)
+    return str(status.get("message", "")) if isinstance(status, dict) else str(error.body)
+
+
+def refusal(webhook: str, kind: str, namespace: str, name: str) -> str:
+    """How the API server words Gatehouse's refusal of an object, up to the count."""
+    return (
+        f'admission webhook "{webhook}" denied the request: '
+        f"Gatehouse denied {kind} {namespace}/{name}: "
+    )
+
+
+def policies_named(message: str) -> set[str]:
+    """The ids of the `[policy-id] ...` violation lines of a refusal."""
+    return {line[1 : line.index("]")] for line in message.splitlines()[1:] if line.startswith("[")}
+
+
+def wait_for(
+    what: str, check: Callable[[], T | None], timeout: float = 180, interval: float = 2
+) -> T:
+    """Poll ``check`` until it returns something true; fail the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+    return result
+
+
+def wait_ready(apps: AppsV1Api, namespace: str, name: str, replicas: int) -> V1Deployment:
+    """Until Deployment ``name`` runs ``replicas`` Ready pods of its current template."""
+
+    def ready() -> V1Deployment | None:
+        deployment = apps.read_namespaced_deployment(name, namespace)
+        status = deployment.status
+        done = (
+            status is not None
+            and deployment.metadata is not None
+            and (status.observed_generation or 0) >= (deployment.metadata.generation or 0)
+            and (status.updated_replicas or 0) == replicas
+            and (status.ready_replicas or 0) == replicas
+            and (status.available_replicas or 0) == replicas
+        )
+        return deployment if done else None
+
+    return wait_for(f"{replicas} ready replicas of Deployment {namespace}/{name}", ready)
