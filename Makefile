@@ -41,7 +41,7 @@ certs: $(CERT_DIR)/server.pem ## a local CA and a server certificate for localho
 run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) with the dev certificate
 	GATEHOUSE_TLS_CERT=$(CERT_DIR)/server.pem GATEHOUSE_TLS_KEY=$(CERT_DIR)/server.key \
 	GATEHOUSE_BIND=127.0.0.1:$(PORT) \
-	$(BIN)/gunicorn -c webhook/gunicorn.conf.py 'webhook.app:create_app()'
+	$(BIN)/gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()'
 
 .PHONY: test
 test: venv ## run every test (the kind e2e suite is deselected: see make e2e)

@@ -1,0 +1,43 @@
+"""`make run`, the README's first command, really serves the webhook over TLS."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.manifests import leaky_container, pod, review
+from tests.server import REPO, free_port
+
+
+def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> None:
+    port = free_port()
+    certs = tmp_path / "certs"
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"PORT={port}", f"CERT_DIR={certs}"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "MAKEFLAGS": ""},
+    )
+    try:
+        url = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = requests.get(f"{url}/readyz", verify=certs / "client.pem", timeout=2)
+                break
+            except (requests.ConnectionError, OSError):  # not listening, or no CA written yet
+                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+                assert time.monotonic() < deadline, "make run did not start serving in 60 s"
+                time.sleep(0.2)
+        assert ready.status_code == 200
+        answer = requests.post(
+            f"{url}/validate?timeout=5s", data=json.dumps(review(pod(leaky_container()))),
+            headers={"Content-Type": "application/json"}, verify=certs / "client.pem", timeout=10,
+        ).json()
+        assert answer["response"]["allowed"] is False
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
