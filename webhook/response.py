@@ -71,7 +71,10 @@ def _short(finding: Finding, prefix: str) -> str:
     v = finding.violation
     who = f"{v.container_label}: " if v.container_kind else ""
     mode = "would deny" if finding.mode == "dry-run" else "not blocking"
-    text = f"[{v.policy}] {prefix}{mode}: {who}{v.message} ({_field(v.path)})"
+    text = f"[{v.policy}] {prefix}{mode}: {who}{v.message}"
+    with_field = f"{text} ({_field(v.path)})"
+    if len(with_field) <= WARNING_CHARS:
+        return with_field  # the field too, when it fits
     return text if len(text) <= WARNING_CHARS else text[: WARNING_CHARS - 1] + "…"
 
 

@@ -226,3 +226,11 @@ def test_metrics_count_requests_violations_and_latency(client: FlaskClient) -> N
     assert 'gatehouse_violations_total{mode="enforce",policy="no-root-containers"} 1.0' in text
     assert "gatehouse_admission_duration_seconds_count 2.0" in text
     assert AWS_KEY_ID not in text
+
+
+def test_a_warning_drops_the_field_rather_than_cut_the_message() -> None:
+    client = create_app(load_config().with_mode("dry-run")).test_client()
+    name = "A_RATHER_LONG_VARIABLE_NAME_FOR_THE_AWS_ACCESS_KEY_ID"
+    leaky = container(env=[{"name": name, "value": AWS_KEY_ID}])
+    (warning,) = post(client, review(pod(leaky)))["response"]["warnings"]
+    assert warning == f"[no-plaintext-secrets] would deny: app: env {name} holds a literal AWS access key id"
