@@ -230,7 +230,7 @@ def test_metrics_count_requests_violations_and_latency(client: FlaskClient) -> N
 
 def test_a_warning_drops_the_field_rather_than_cut_the_message() -> None:
     client = create_app(load_config().with_mode("dry-run")).test_client()
-    name = "A_RATHER_LONG_VARIABLE_NAME_FOR_THE_AWS_ACCESS_KEY_ID"
+    name = "AWS_ACCESS_KEY_ID_FOR_THE_BILLING_EXPORT"
     leaky = container(env=[{"name": name, "value": AWS_KEY_ID}])
     (warning,) = post(client, review(pod(leaky)))["response"]["warnings"]
     assert warning == f"[no-plaintext-secrets] would deny: app: env {name} holds a literal AWS access key id"
