@@ -1,0 +1,55 @@
+"""The ``gatehouse`` command: one subcommand per module.
+
+Each module in ``COMMANDS`` exposes ``add_parser(subparsers)``, which registers
+its arguments and ``set_defaults(run=run)``, and ``run(args) -> int``, which
+returns the exit status. Every subcommand module is imported to build the
+parser, so a module keeps heavy imports (kubernetes, flask) inside ``run``:
+``gatehouse scan`` is a CI step and pays for every import.
+
+Exit status everywhere: 0 nothing wrong, 1 a finding that would be denied,
+2 a usage error or input that cannot be read. No traceback reaches the user.
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from gatehouse import audit, scan
+
+COMMANDS = (scan, audit)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatehouse",
+        description="Check Kubernetes workloads for plaintext secrets in env values, "
+        "root containers and missing resource limits.",
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status (argparse's own exits included)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:
+        print("gatehouse: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`gatehouse scan . | head`); let the exit be quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 2
+    except Exception as exc:  # a bug: the message of an unexpected error may quote input
+        print(f"gatehouse: internal error ({type(exc).__name__}); please report it",
+              file=sys.stderr)
+        return 2
+    return status
