@@ -26,8 +26,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from gatehouse.reports import FORMATS, deliver, render, wants_color
-from policies.config import ConfigError, load_config
+from gatehouse.reports import deliver, render, wants_color
+from policies.config import Config
 
 if TYPE_CHECKING:
     from gatehouse.cluster import Cluster
@@ -36,9 +36,13 @@ if TYPE_CHECKING:
 WORST = 10  # offenders listed in the text summary
 
 
-def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parser(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    common: argparse.ArgumentParser,
+) -> None:
     parser = subparsers.add_parser(
         "audit",
+        parents=[common],
         help="check the workloads already running in a cluster",
         description=(
             "List the Pods and pod controllers running in a cluster and report what "
@@ -61,17 +65,6 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         "-n", "--namespace", help="audit this namespace only (default: all namespaces)"
     )
     parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="Gatehouse config file, the webhook's (default: the shipped defaults)",
-    )
-    parser.add_argument(
-        "-f", "--format", choices=FORMATS, default="text", help="report format (default: text)"
-    )
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
-    )
-    parser.add_argument(
         "--write-reports",
         action="store_true",
         help="also write a PolicyReport (wgpolicyk8s.io/v1alpha2) per namespace, updated in "
@@ -92,12 +85,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"gatehouse: {exc}", file=sys.stderr)
-        return 2
+def run(args: argparse.Namespace, config: Config) -> int:
     # Imported here: the kubernetes client is for the audit alone to pay for.
     from gatehouse import cluster, owners
 

@@ -1,10 +1,12 @@
 """The ``gatehouse`` command: one subcommand per module.
 
-Each module in ``COMMANDS`` exposes ``add_parser(subparsers)``, which registers
-its arguments and ``set_defaults(run=run)``, and ``run(args) -> int``, which
-returns the exit status. Every subcommand module is imported to build the
-parser, so a module keeps heavy imports (kubernetes, flask) inside ``run``:
-``gatehouse scan`` is a CI step and pays for every import.
+Each module in ``COMMANDS`` exposes ``add_parser(subparsers, common)``, which
+registers its arguments (``common`` carries the options every command shares:
+``--config``, ``--format``, ``--output``) and ``set_defaults(run=run)``, and
+``run(args, config) -> int``, which returns the exit status. Every subcommand
+module is imported to build the parser, so a module keeps heavy imports
+(kubernetes, flask) inside ``run``: ``gatehouse scan`` is a CI step and pays
+for every import.
 
 Exit status everywhere: 0 nothing wrong, 1 a finding that would be denied,
 2 a usage error or input that cannot be read. No traceback reaches the user.
@@ -16,8 +18,26 @@ import sys
 from collections.abc import Sequence
 
 from gatehouse import audit, scan
+from gatehouse.reports import FORMATS
+from policies.config import ConfigError, load_config
 
 COMMANDS = (scan, audit)
+
+
+def common_options() -> argparse.ArgumentParser:
+    """What every command takes: the webhook's config file, and where the report goes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="FILE",
+        help="Gatehouse config file, the webhook's (default: the shipped defaults)",
+    )
+    common.add_argument(
+        "-f", "--format", choices=FORMATS, default="text", help="report format (default: text)"
+    )
+    common.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         "root containers and missing resource limits.",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    common = common_options()
     for command in COMMANDS:
-        command.add_parser(subparsers)
+        command.add_parser(subparsers, common)
     return parser
 
 
@@ -40,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already printed by argparse
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        status: int = args.run(args)
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
+        return 2
+    try:
+        status: int = args.run(args, config)
     except KeyboardInterrupt:
         print("gatehouse: interrupted", file=sys.stderr)
         return 130

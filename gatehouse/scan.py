@@ -31,9 +31,9 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from gatehouse.reports import FORMATS, ObjectResult, deliver, render, wants_color
+from gatehouse.reports import ObjectResult, deliver, render, wants_color
 from policies.base import Json
-from policies.config import Config, ConfigError, load_config
+from policies.config import Config
 from policies.engine import evaluate
 from policies.workloads import has_pod_spec
 
@@ -370,9 +370,13 @@ def _objects(obj: object, node: yaml.Node, source: str, offset: int) -> Iterator
         yield Workload(source, obj, node, offset)
 
 
-def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parser(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    common: argparse.ArgumentParser,
+) -> None:
     parser = subparsers.add_parser(
         "scan",
+        parents=[common],
         help="check manifest files offline, as admission would",
         description=(
             "Check Kubernetes manifests against Gatehouse's policies without a cluster. "
@@ -391,30 +395,10 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         help="a manifest file, a directory (searched recursively for *.yaml, *.yml, *.json; "
         "hidden directories skipped) or - for standard input",
     )
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="Gatehouse config file (default: the shipped defaults)",
-    )
-    parser.add_argument(
-        "-f",
-        "--format",
-        choices=FORMATS,
-        default="text",
-        help="report format (default: text)",
-    )
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
-    )
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"gatehouse: {exc}", file=sys.stderr)
-        return 2
+def run(args: argparse.Namespace, config: Config) -> int:
     results, errors = scan_paths(args.paths, config)
     if errors:
         print("\n".join(f"gatehouse: {e}" for e in errors), file=sys.stderr)
