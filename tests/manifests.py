@@ -6,6 +6,20 @@ from typing import Any
 
 _uids = itertools.count(1)
 
+# Where each workload kind keeps its pod spec: written out here, independently of
+# policies.workloads.POD_SPEC_PATHS, so the tests check that table rather than copy it.
+POD_SPEC_AT = {
+    "Pod": "spec",
+    "PodTemplate": "template.spec",
+    "Deployment": "spec.template.spec",
+    "StatefulSet": "spec.template.spec",
+    "DaemonSet": "spec.template.spec",
+    "ReplicaSet": "spec.template.spec",
+    "ReplicationController": "spec.template.spec",
+    "Job": "spec.template.spec",
+    "CronJob": "spec.jobTemplate.spec.template.spec",
+}
+
 # Built from parts so no token-shaped literal sits in the source for scanners to trip on.
 AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key id
 DB_URL = "postgres://app:" + "s3cr3t-Pa55w0rd" + "@db.internal:5432/app"

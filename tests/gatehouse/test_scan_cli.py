@@ -19,7 +19,7 @@ from gatehouse.cli import main
 from policies import no_plaintext_secrets, no_root_containers
 from policies.registry import POLICIES
 from policies.workloads import MALFORMED_ID
-from tests.manifests import AWS_KEY_ID, DB_URL, leaky_container
+from tests.manifests import AWS_KEY_ID, DB_URL, POD_SPEC_AT, leaky_container
 
 REPO = Path(__file__).resolve().parents[2]
 DB_PASSWORD = DB_URL.split(":")[2].split("@")[0]
@@ -487,17 +487,6 @@ def test_objects_without_a_pod_spec_pass(tmp_path, capsys):
     assert out.splitlines()[-1] == "0 workloads scanned, 0 would be denied"
 
 
-POD_SPEC_AT = {
-    "Pod": "spec",
-    "PodTemplate": "template.spec",
-    "Deployment": "spec.template.spec",
-    "StatefulSet": "spec.template.spec",
-    "DaemonSet": "spec.template.spec",
-    "ReplicaSet": "spec.template.spec",
-    "ReplicationController": "spec.template.spec",
-    "Job": "spec.template.spec",
-    "CronJob": "spec.jobTemplate.spec.template.spec",
-}
 
 
 @pytest.mark.parametrize("kind", sorted(POD_SPEC_AT))

@@ -11,20 +11,9 @@ from policies.config import Config, load_config, parse_config
 from policies.engine import Finding, evaluate
 from policies.registry import BY_ID
 from policies.workloads import MALFORMED_ID, MalformedObject, has_pod_spec, pod_specs
+from tests.manifests import POD_SPEC_AT
 
-# Written out here, independently of policies.workloads.POD_SPEC_PATHS.
-SPEC_PATHS = {
-    "Pod": "spec",
-    "Deployment": "spec.template.spec",
-    "StatefulSet": "spec.template.spec",
-    "DaemonSet": "spec.template.spec",
-    "ReplicaSet": "spec.template.spec",
-    "ReplicationController": "spec.template.spec",
-    "Job": "spec.template.spec",
-    "CronJob": "spec.jobTemplate.spec.template.spec",
-    "PodTemplate": "template.spec",
-}
-KINDS = tuple(SPEC_PATHS)
+KINDS = tuple(POD_SPEC_AT)
 CONFIG = load_config()
 
 
@@ -40,7 +29,7 @@ def place(kind: object, path: str, value: object) -> dict[str, Any]:
 
 
 def workload(kind: str, pod: object) -> dict[str, Any]:
-    return place(kind, SPEC_PATHS[kind], pod)
+    return place(kind, POD_SPEC_AT[kind], pod)
 
 
 def pod(*containers: Json, **fields: object) -> dict[str, Any]:
@@ -64,7 +53,7 @@ def problems(obj: Json) -> list[tuple[str, str]]:
 def test_pod_spec_path_for_every_kind(kind: str) -> None:
     spec = pod({"name": "app", "image": "nginx"})
     found = pod_specs(workload(kind, spec))
-    assert found == [PodSpec(path=SPEC_PATHS[kind], spec=spec)]
+    assert found == [PodSpec(path=POD_SPEC_AT[kind], spec=spec)]
     assert has_pod_spec(kind)
 
 
@@ -76,7 +65,7 @@ def test_container_paths_start_at_the_object_root(kind: str) -> None:
         ephemeralContainers=[{"name": "debug"}],
     )
     (found,) = pod_specs(workload(kind, spec))
-    root = SPEC_PATHS[kind]
+    root = POD_SPEC_AT[kind]
     everything = [(c.name, c.kind, c.path) for c in found.containers(init=True, ephemeral=True)]
     assert everything == [
         ("app", "container", f"{root}.containers[0]"),
@@ -288,7 +277,7 @@ def pod_like(garbage: bool) -> st.SearchStrategy[dict[str, Any]]:
 @st.composite
 def objects_with_garbage(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     kind = draw(st.sampled_from(KINDS))
-    keys = SPEC_PATHS[kind].split(".")
+    keys = POD_SPEC_AT[kind].split(".")
     depth = draw(st.integers(1, len(keys)))  # replace the pod spec or any object above it
     at_pod = depth == len(keys)
     value = draw(pod_like(False) | pod_like(True) | json_values if at_pod else json_values)
@@ -332,5 +321,5 @@ def test_arbitrary_values_never_crash_the_engine(
     if malformed:
         assert {f.violation.policy for f in findings} <= {MALFORMED_ID}
     else:
-        assert [p.path for p in pods] == [SPEC_PATHS[kind]]
+        assert [p.path for p in pods] == [POD_SPEC_AT[kind]]
         assert all(f.violation.policy != MALFORMED_ID for f in findings)
