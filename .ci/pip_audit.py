@@ -17,15 +17,29 @@ LOCK = "requirements/runtime.txt"
 def main() -> int:
     pip_audit = Path(sys.executable).with_name("pip-audit")
     result = subprocess.run(  # noqa: S603 - fixed arguments
-        [str(pip_audit), "-r", LOCK, "--require-hashes", "--disable-pip", "--format", "json",
-         "--progress-spinner", "off"],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            str(pip_audit),
+            "-r",
+            LOCK,
+            "--require-hashes",
+            "--disable-pip",
+            "--format",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
-        print(f"pip-audit: NOT AUDITED: pip-audit failed ({result.returncode}): "
-              f"{result.stderr.strip().splitlines()[-1:] or ['no output']}")
+        print(
+            f"pip-audit: NOT AUDITED: pip-audit failed ({result.returncode}): "
+            f"{result.stderr.strip().splitlines()[-1:] or ['no output']}"
+        )
         return 0
     deps = report.get("dependencies", [])
     skipped = [d for d in deps if d.get("skip_reason")]
@@ -35,11 +49,15 @@ def main() -> int:
         print(f"pip-audit: {dep['name']} {dep['version']}: {ids}")
     audited = len(deps) - len(skipped)
     if audited == 0:
-        print(f"pip-audit: NOT AUDITED: the advisory source is unreachable from here; "
-              f"0 of {len(deps)} locked dependencies were checked")
+        print(
+            f"pip-audit: NOT AUDITED: the advisory source is unreachable from here; "
+            f"0 of {len(deps)} locked dependencies were checked"
+        )
     elif skipped:
-        print(f"pip-audit: partial: {audited} of {len(deps)} dependencies checked; skipped: "
-              + ", ".join(d["name"] for d in skipped))
+        print(
+            f"pip-audit: partial: {audited} of {len(deps)} dependencies checked; skipped: "
+            + ", ".join(d["name"] for d in skipped)
+        )
     else:
         print(f"pip-audit: {audited} dependencies checked, {len(vulnerable)} vulnerable")
     return 1 if vulnerable else 0

@@ -57,9 +57,11 @@ def allowed() -> set[tuple[str, str]]:
 
 
 def main() -> int:
-    files = subprocess.run(  # noqa: S603 - fixed arguments
+    files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],  # noqa: S607
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     allow = allowed()
     used: set[tuple[str, str]] = set()

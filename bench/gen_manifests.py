@@ -15,8 +15,17 @@ from typing import Any
 
 import yaml
 
-KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
-         "Job", "CronJob", "Pod", "PodTemplate")
+KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Pod",
+    "PodTemplate",
+)
 # Built from parts so no token-shaped literal sits in the source for scanners to trip on.
 FAKE_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
 PER_FILE = 40
@@ -48,8 +57,11 @@ def _workload(rng: random.Random, n: int) -> dict[str, Any]:
     if rng.random() < 0.5:
         pod["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001}
     template = {"metadata": {"labels": {"app": f"app-{n}"}}, "spec": pod}
-    obj: dict[str, Any] = {"apiVersion": "apps/v1", "kind": kind,
-                           "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"}}
+    obj: dict[str, Any] = {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"},
+    }
     if kind == "Pod":
         obj["spec"] = pod
     elif kind == "PodTemplate":
@@ -57,8 +69,11 @@ def _workload(rng: random.Random, n: int) -> dict[str, Any]:
     elif kind == "CronJob":
         obj["spec"] = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
     else:
-        obj["spec"] = {"replicas": 2, "selector": {"matchLabels": {"app": f"app-{n}"}},
-                       "template": template}
+        obj["spec"] = {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": f"app-{n}"}},
+            "template": template,
+        }
     return obj
 
 
@@ -79,24 +94,32 @@ def _container(rng: random.Random, name: str) -> dict[str, Any]:
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
     }
     if rng.random() < 0.7:
-        spec["resources"] = {"requests": {"cpu": "100m", "memory": "128Mi"},
-                             "limits": {"cpu": "500m", "memory": "256Mi"}}
+        spec["resources"] = {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        }
     if rng.random() < 0.4:
         spec["securityContext"] = {"runAsNonRoot": True, "allowPrivilegeEscalation": False}
     return spec
 
 
 def _service(n: int) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"},
-            "spec": {"selector": {"app": f"app-{n}"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"},
+        "spec": {"selector": {"app": f"app-{n}"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
 
 
 def _config_map(n: int) -> dict[str, Any]:
     settings = "\n".join(f"setting.{i} = value {i}" for i in range(20))
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"},
-            "data": {"app.properties": settings + "\n"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"app-{n}", "namespace": f"team-{n % 17}"},
+        "data": {"app.properties": settings + "\n"},
+    }
 
 
 if __name__ == "__main__":

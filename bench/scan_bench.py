@@ -64,22 +64,33 @@ def in_process_seconds(directory: Path) -> float:
 
 def bench(label: str, directory: Path) -> None:
     objects = count_workloads(directory)
-    gatehouse = [str(Path(sys.executable).with_name("gatehouse")), "scan", str(directory),
-                 "--output", os.devnull]
+    gatehouse = [
+        str(Path(sys.executable).with_name("gatehouse")),
+        "scan",
+        str(directory),
+        "--output",
+        os.devnull,
+    ]
     times = wall_times(gatehouse, RUNS)
     median = statistics.median(times)
     in_process = in_process_seconds(directory)
     print(f"\n{label}: {objects} workloads in {directory}")
-    print(f"  gatehouse scan, whole process: median {median:.3f} s, best {min(times):.3f} s "
-          f"over {RUNS} runs = {objects / median:,.0f} objects/s")
-    print(f"  gatehouse scan, in process:    {in_process:.3f} s = "
-          f"{objects / in_process:,.0f} objects/s")
+    print(
+        f"  gatehouse scan, whole process: median {median:.3f} s, best {min(times):.3f} s "
+        f"over {RUNS} runs = {objects / median:,.0f} objects/s"
+    )
+    print(
+        f"  gatehouse scan, in process:    {in_process:.3f} s = "
+        f"{objects / in_process:,.0f} objects/s"
+    )
     checkov = os.environ.get("CHECKOV")
     if checkov and directory == CORPUS:
         command = [checkov, "-d", str(directory), "--framework", "kubernetes", "secrets"]
         checkov_median = statistics.median(wall_times(command, CHECKOV_RUNS))
-        print(f"  checkov, whole process:        median {checkov_median:.1f} s over "
-              f"{CHECKOV_RUNS} runs = {objects / checkov_median:,.1f} objects/s")
+        print(
+            f"  checkov, whole process:        median {checkov_median:.1f} s over "
+            f"{CHECKOV_RUNS} runs = {objects / checkov_median:,.1f} objects/s"
+        )
         print(f"  ratio: gatehouse scan is {checkov_median / median:,.0f}x Checkov's objects/s")
 
 

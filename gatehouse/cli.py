@@ -28,7 +28,8 @@ def common_options() -> argparse.ArgumentParser:
     """What every command takes: the webhook's config file, and where the report goes."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", metavar="FILE",
+        "--config",
+        metavar="FILE",
         help="Gatehouse config file, the webhook's (default: the shipped defaults)",
     )
     common.add_argument(
@@ -75,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 2
     except Exception as exc:  # a bug: the message of an unexpected error may quote input
-        print(f"gatehouse: internal error ({type(exc).__name__}); please report it",
-              file=sys.stderr)
+        print(
+            f"gatehouse: internal error ({type(exc).__name__}); please report it", file=sys.stderr
+        )
         return 2
     return status

@@ -25,7 +25,9 @@ from policies.workloads import MALFORMED_ID
 Format = Literal["text", "json", "sarif"]
 FORMATS: tuple[Format, ...] = ("text", "json", "sarif")
 
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 # valid-pod-spec is reported by policies/workloads.py, not by a registered policy.
 _MALFORMED_SUMMARY = "the object must have the shape the Kubernetes API requires"
 _MALFORMED_HELP = (
@@ -92,8 +94,7 @@ def render(
         return render_json(results)
     if fmt == "sarif":
         return render_sarif(results, problems=problems)
-    return render_text(results, color=color, checked=checked, sections=sections,
-                       problems=problems)
+    return render_text(results, color=color, checked=checked, sections=sections, problems=problems)
 
 
 def render_text(
@@ -220,12 +221,14 @@ def render_sarif(results: Sequence[ObjectResult], *, problems: Sequence[str] = (
         driver["version"] = version
     run: dict[str, Any] = {"tool": {"driver": driver}, "results": sarif_results}
     if problems:
-        run["invocations"] = [{
-            "executionSuccessful": False,
-            "toolExecutionNotifications": [
-                {"level": "error", "message": {"text": problem}} for problem in problems
-            ],
-        }]
+        run["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "toolExecutionNotifications": [
+                    {"level": "error", "message": {"text": problem}} for problem in problems
+                ],
+            }
+        ]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return _json_text(log)
 

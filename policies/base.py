@@ -56,12 +56,14 @@ class PodSpec:
                 continue
             for index, item in enumerate(items):
                 if isinstance(item, dict):
-                    found.append(Container(
-                        name=str(item.get("name", "")),
-                        kind=kind,
-                        path=f"{self.path}.{list_field}[{index}]",
-                        spec=item,
-                    ))
+                    found.append(
+                        Container(
+                            name=str(item.get("name", "")),
+                            kind=kind,
+                            path=f"{self.path}.{list_field}[{index}]",
+                            spec=item,
+                        )
+                    )
         object.__setattr__(self, "all_containers", tuple(found))
 
     def field(self, name: str) -> Json:

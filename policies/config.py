@@ -101,12 +101,14 @@ def _parse(raw: object, source: str) -> Config:
     mode = _mode(top.get("mode", "enforce"), "mode")
     if mode is None:
         raise _Invalid("mode: must not be empty")
-    exempt = _strings(top.get("exemptNamespaces", list(DEFAULT_EXEMPT_NAMESPACES)),
-                      "exemptNamespaces")
+    exempt = _strings(
+        top.get("exemptNamespaces", list(DEFAULT_EXEMPT_NAMESPACES)), "exemptNamespaces"
+    )
     raw_policies = _mapping(top.get("policies", {}), "policies", tuple(BY_ID))
     policies = tuple(
         # No `or {}`: `no-root-containers: false` is a type error, not an enabled policy.
-        _policy(p, raw_policies.get(p.id), f"policies.{p.id}") for p in POLICIES
+        _policy(p, raw_policies.get(p.id), f"policies.{p.id}")
+        for p in POLICIES
     )
     return Config(mode, frozenset(exempt), policies, source)
 
@@ -116,8 +118,9 @@ def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         raise _Invalid(f"{where}.enabled: expected true or false, got {enabled!r}")
-    exemptions = _mapping(body.get("exemptions", {}), f"{where}.exemptions",
-                          _EXEMPTION_KEYS + policy.exemption_keys)
+    exemptions = _mapping(
+        body.get("exemptions", {}), f"{where}.exemptions", _EXEMPTION_KEYS + policy.exemption_keys
+    )
     for key in policy.exemption_keys:  # policy-specific exemptions, e.g. envNames: globs
         _strings(exemptions.get(key, []), f"{where}.exemptions.{key}")
     try:
@@ -128,8 +131,9 @@ def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
         policy=policy,
         enabled=enabled,
         mode=_mode(body.get("mode"), f"{where}.mode"),
-        exempt_namespaces=frozenset(_strings(exemptions.get("namespaces", []),
-                                             f"{where}.exemptions.namespaces")),
+        exempt_namespaces=frozenset(
+            _strings(exemptions.get("namespaces", []), f"{where}.exemptions.namespaces")
+        ),
         exempt_images=tuple(_strings(exemptions.get("images", []), f"{where}.exemptions.images")),
         settings=settings,
     )

@@ -41,7 +41,8 @@ def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Fi
             if violations and policy.exempt_images:
                 images = {(c.kind, c.name): c.image for c in pod.containers(ephemeral=True)}
                 violations = [
-                    v for v in violations
+                    v
+                    for v in violations
                     if not policy.exempts_image(images.get((v.container_kind, v.container), ""))  # type: ignore[arg-type]
                 ]
             findings.extend(Finding(v, mode) for v in violations)

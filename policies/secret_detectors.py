@@ -61,12 +61,14 @@ _Z = r"(?![A-Za-z0-9_-])"  # token end
 _FORMATS: tuple[tuple[str, str, str], ...] = (
     ("PEM private key", "-", r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----"),
     ("PEM private key", "P", r"PuTTY-User-Key-File-\d: "),
-    ("base64 DER private key", "M",
-     r"M(?:II[A-Za-z0-9+/]{2,3}IBA(?:AKC|DANBgkqhkiG9w0BAQEFAASC)|HcCAQEEI|IGHAgEAMBMGByqGSM49"
-     r"|C4CAQAwBQYDK2VwBCIEI)[A-Za-z0-9+/]{20,}"),
+    (
+        "base64 DER private key",
+        "M",
+        r"M(?:II[A-Za-z0-9+/]{2,3}IBA(?:AKC|DANBgkqhkiG9w0BAQEFAASC)|HcCAQEEI|IGHAgEAMBMGByqGSM49"
+        r"|C4CAQAwBQYDK2VwBCIEI)[A-Za-z0-9+/]{20,}",
+    ),
     ("GCP service account key", '"', r'"(?:type"\s*:\s*"service_account"|private_key"\s*:\s*")'),
-    ("Docker config auth", '"',
-     r'"auths?"\s*:\s*\{[^{}]*\{[^{}]*"auth"\s*:\s*"[A-Za-z0-9+/]{8,}'),
+    ("Docker config auth", '"', r'"auths?"\s*:\s*\{[^{}]*\{[^{}]*"auth"\s*:\s*"[A-Za-z0-9+/]{8,}'),
     ("AWS access key id", "A", r"(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])"),
     ("AWS session token", "FI", r"(?:FwoGZXIvYXdz|IQoJb3JpZ2luX2Vj)[A-Za-z0-9+/=]{80,}"),
     ("GCP API key", "A", r"AIza[0-9A-Za-z_-]{30,}"),
@@ -76,13 +78,23 @@ _FORMATS: tuple[tuple[str, str, str], ...] = (
     ("Azure SAS token", "sS", r"(?:sig|SharedAccessSignature)=[A-Za-z0-9%+/]{20,}"),
     ("Azure shared access key", "S", r"SharedAccessKey=[A-Za-z0-9+/]{20,}"),
     ("GitHub token", "g", r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})" + _Z),
-    ("GitLab token", "gG", r"(?:gl(?:pat|ptt|rt|dt|soat|ffct|cbt|imt|agent|oas|ft|wt)-"
-                           r"[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,})"),
+    (
+        "GitLab token",
+        "gG",
+        r"(?:gl(?:pat|ptt|rt|dt|soat|ffct|cbt|imt|agent|oas|ft|wt)-"
+        r"[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,})",
+    ),
     ("Slack token", "x", r"(?:xox[abposre]-[0-9A-Za-z-]{10,}|xapp-\d-[0-9A-Za-z-]{20,})"),
-    ("Slack webhook URL", "h",
-     r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}"),
-    ("Stripe secret key", "srw",
-     r"(?:[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,})"),
+    (
+        "Slack webhook URL",
+        "h",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}",
+    ),
+    (
+        "Stripe secret key",
+        "srw",
+        r"(?:[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,})",
+    ),
     ("Twilio API key", "S", r"SK[0-9a-f]{32}" + _Z),
     ("Twilio account SID", "A", r"AC[0-9a-f]{32}" + _Z),
     ("SendGrid API key", "S", r"SG\.[0-9A-Za-z_-]{16,}\.[0-9A-Za-z_-]{30,}"),
@@ -92,23 +104,36 @@ _FORMATS: tuple[tuple[str, str, str], ...] = (
     ("Grafana API key", "e", r"eyJrIjoi[A-Za-z0-9+/]{40,}"),
     ("JSON Web Token", "e", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     ("Anthropic API key", "s", r"sk-ant-[a-z]{3,6}\d{2}-[A-Za-z0-9_-]{40,}"),
-    ("OpenAI-style API key", "s", r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"
-                                  r"|[A-Za-z0-9]{32,}(?![A-Za-z0-9_-]))"),
+    (
+        "OpenAI-style API key",
+        "s",
+        r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"
+        r"|[A-Za-z0-9]{32,}(?![A-Za-z0-9_-]))",
+    ),
     ("Groq API key", "g", r"gsk_[A-Za-z0-9]{48,}"),
     ("Replicate API token", "r", r"r8_[A-Za-z0-9]{37}" + _Z),
     ("Hugging Face token", "h", r"hf_[A-Za-z]{30,}" + _Z),
-    ("Mailgun API key", "k" + _HEXS,
-     r"(?:key-[0-9a-f]{32}|[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})" + _Z),
+    (
+        "Mailgun API key",
+        "k" + _HEXS,
+        r"(?:key-[0-9a-f]{32}|[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})" + _Z,
+    ),
     ("Mailchimp API key", _HEXS, r"[0-9a-f]{32}-us\d{1,2}" + _Z),
-    ("New Relic key", "N" + _HEXS,
-     r"(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|[a-f0-9]{36}NRAL)" + _Z),
+    (
+        "New Relic key",
+        "N" + _HEXS,
+        r"(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|[a-f0-9]{36}NRAL)" + _Z,
+    ),
     ("Shopify token", "s", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}" + _Z),
     ("Heroku API key", "H", r"HRKU-[A-Za-z0-9_-]{30,}"),
     ("HashiCorp Vault token", "h", r"hv[sbr]\.[A-Za-z0-9_-]{24,}"),
     ("Atlassian API token", "A", r"AT(?:[AC]TT3|BB)[A-Za-z0-9_=.-]{32,}"),
     ("DigitalOcean token", "d", r"do[opr]_v1_[a-f0-9]{64,}" + _Z),
-    ("Discord bot token", "MNO",
-     r"[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}" + _Z),
+    (
+        "Discord bot token",
+        "MNO",
+        r"[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}" + _Z,
+    ),
     ("Discord webhook URL", "d", r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"),
     ("Telegram bot token", "123456789", r"\d{8,10}:AA[0-9A-Za-z_-]{30,}" + _Z),
     ("Square token", "Es", r"(?:EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43})" + _Z),
@@ -136,11 +161,17 @@ _FORMATS: tuple[tuple[str, str, str], ...] = (
     ("Alibaba Cloud access key id", "L", r"LTAI[A-Za-z0-9]{12,20}(?![A-Za-z0-9])"),
     ("Tencent Cloud secret id", "A", r"AKID[A-Za-z0-9]{32}(?![A-Za-z0-9])"),
     ("Mapbox secret token", "s", r"sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}"),
-    ("LaunchDarkly key", "sa",
-     r"(?:sdk|api)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}" + _Z),
+    (
+        "LaunchDarkly key",
+        "sa",
+        r"(?:sdk|api)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}" + _Z,
+    ),
     ("Contentful token", "C", r"CFPAT-[A-Za-z0-9_-]{40,}"),
-    ("Braintree access token", "a",
-     r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}"),
+    (
+        "Braintree access token",
+        "a",
+        r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}",
+    ),
     ("Shippo token", "s", r"shippo_(?:live|test)_[a-f0-9]{40}" + _Z),
     ("Dropbox token", "s", r"sl\.[A-Za-z0-9_-]{130,}"),
     ("SonarQube token", "s", r"sq[upa]_[a-f0-9]{40,}" + _Z),
@@ -165,23 +196,43 @@ _FORMATS: tuple[tuple[str, str, str], ...] = (
     ("Duffel token", "d", r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}" + _Z),
     ("Flutterwave secret key", "F", r"FLWSECK(?:_TEST)?-[a-h0-9]{32}-X" + _Z),
     ("Adafruit IO key", "a", r"aio_[A-Za-z0-9]{28}" + _Z),
-    ("HTTP bearer credentials", "BbTtS",
-     r"(?i:bearer|token|ssws)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}"),
+    (
+        "HTTP bearer credentials",
+        "BbTtS",
+        r"(?i:bearer|token|ssws)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}",
+    ),
     ("HTTP basic credentials", "Bb", r"(?i:basic)\s+[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=])"),
 )
 # Formats that need not start a word: (label, a literal the value must contain, regex).
 _EMBEDDED_FORMATS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("Azure AD client secret", "Q~",
-     re.compile(r"(?<![\w~.-])[\w~.-]{3}[78]Q~[\w~.-]{31,34}(?![\w~.-])")),
-    ("Firebase Cloud Messaging key", ":APA91b",
-     re.compile(r"(?<![A-Za-z0-9])AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}")),
-    ("Microsoft Teams webhook URL", ".webhook.office.com/",
-     re.compile(r"\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,}")),
-    ("Terraform Cloud token", ".atlasv1.",
-     re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}")),
+    (
+        "Azure AD client secret",
+        "Q~",
+        re.compile(r"(?<![\w~.-])[\w~.-]{3}[78]Q~[\w~.-]{31,34}(?![\w~.-])"),
+    ),
+    (
+        "Firebase Cloud Messaging key",
+        ":APA91b",
+        re.compile(r"(?<![A-Za-z0-9])AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}"),
+    ),
+    (
+        "Microsoft Teams webhook URL",
+        ".webhook.office.com/",
+        re.compile(r"\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,}"),
+    ),
+    (
+        "Terraform Cloud token",
+        ".atlasv1.",
+        re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}"),
+    ),
     # One JSON object, members in any order: a key type and the private exponent or scalar.
-    ("JWK private key", '"kty"',
-     re.compile(r'\{(?=[^{}]*"kty"\s*:\s*"(?:RSA|EC|OKP)")(?=[^{}]*"d"\s*:\s*"[A-Za-z0-9_-]{16,})')),
+    (
+        "JWK private key",
+        '"kty"',
+        re.compile(
+            r'\{(?=[^{}]*"kty"\s*:\s*"(?:RSA|EC|OKP)")(?=[^{}]*"d"\s*:\s*"[A-Za-z0-9_-]{16,})'
+        ),
+    ),
 )
 
 
@@ -305,10 +356,12 @@ _METADATA_WORDS = _words_of(
 _OBJECT_HINTS = _words_of("PULL EXISTING")
 _PUBLIC_WORDS = _words_of("PUBLIC PUB PUBLISHABLE SITE ID IDS FINGERPRINT CHECKSUM HASH DIGEST")
 # Words that name a secret only after a product's name.
-_PRODUCT_SECRETS = frozenset({
-    ("ERLANG", "COOKIE"),  # the shared secret of an Erlang cluster (RabbitMQ, CouchDB)
-    ("HONEYCOMB", "TEAM"),  # the x-honeycomb-team header carries the API key
-})
+_PRODUCT_SECRETS = frozenset(
+    {
+        ("ERLANG", "COOKIE"),  # the shared secret of an Erlang cluster (RabbitMQ, CouchDB)
+        ("HONEYCOMB", "TEAM"),  # the x-honeycomb-team header carries the API key
+    }
+)
 # A first word that makes the name a switch or a count: NO_AUTH, MAX_TOKENS, EXISTING_SECRET.
 _LEADING_NEGATIONS = _words_of("EXISTING USE NO SKIP ENABLE DISABLE REQUIRE ALLOW IS HAS MAX MIN")
 

@@ -76,12 +76,16 @@ def _shape_problems(pod: PodSpec) -> list[Violation]:
         items = spec.get(field)
         if type(items) is not list:
             if items is not None or field == "containers":
-                problems.append(_problem(f"{path}.{field}", f"expected a list, got {_type_name(items)}"))
+                problems.append(
+                    _problem(f"{path}.{field}", f"expected a list, got {_type_name(items)}")
+                )
             continue
         for index, item in enumerate(items):
             where = f"{path}.{field}[{index}]"
             if type(item) is not dict:
-                problems.append(_problem(where, f"expected a container object, got {_type_name(item)}"))
+                problems.append(
+                    _problem(where, f"expected a container object, got {_type_name(item)}")
+                )
             else:
                 _check_container(item, where, problems)
     return problems
@@ -97,13 +101,19 @@ def _check_container(item: Json, where: str, problems: list[Violation]) -> None:
     resources = item.get("resources")
     if resources is not None:
         if type(resources) is not dict:
-            problems.append(_problem(f"{where}.resources", f"expected an object, got {_type_name(resources)}"))
+            problems.append(
+                _problem(f"{where}.resources", f"expected an object, got {_type_name(resources)}")
+            )
         else:
             for section in ("limits", "requests"):
                 value = resources.get(section)
                 if value is not None and type(value) is not dict:
-                    problems.append(_problem(f"{where}.resources.{section}",
-                                             f"expected an object, got {_type_name(value)}"))
+                    problems.append(
+                        _problem(
+                            f"{where}.resources.{section}",
+                            f"expected an object, got {_type_name(value)}",
+                        )
+                    )
     env = item.get("env")
     if env is None:
         return
@@ -116,13 +126,19 @@ def _check_container(item: Json, where: str, problems: list[Violation]) -> None:
         var_path = f"{where}.env[{index}]"
         # Never echo the value itself: it may be the very secret we look for.
         if type(var) is not dict:
-            problems.append(_problem(var_path, f"expected an env var object, got {_type_name(var)}"))
+            problems.append(
+                _problem(var_path, f"expected an env var object, got {_type_name(var)}")
+            )
             continue
         if type(var.get("name")) is not str:
-            problems.append(_problem(f"{var_path}.name", "expected the variable's name as a string"))
+            problems.append(
+                _problem(f"{var_path}.name", "expected the variable's name as a string")
+            )
         value = var.get("value")
         if value is not None and type(value) is not str:
-            problems.append(_problem(f"{var_path}.value", f"expected a string, got {_type_name(value)}"))
+            problems.append(
+                _problem(f"{var_path}.value", f"expected a string, got {_type_name(value)}")
+            )
 
 
 def _check_security_context(parent: Json, where: str, problems: list[Violation]) -> None:
@@ -130,16 +146,25 @@ def _check_security_context(parent: Json, where: str, problems: list[Violation])
     if context is None:
         return
     if type(context) is not dict:
-        problems.append(_problem(f"{where}.securityContext", f"expected an object, got {_type_name(context)}"))
+        problems.append(
+            _problem(f"{where}.securityContext", f"expected an object, got {_type_name(context)}")
+        )
         return
     user = context.get("runAsUser")
     if user is not None and type(user) is not int:
-        problems.append(_problem(f"{where}.securityContext.runAsUser",
-                                 f"expected an integer, got {_type_name(user)}"))
+        problems.append(
+            _problem(
+                f"{where}.securityContext.runAsUser", f"expected an integer, got {_type_name(user)}"
+            )
+        )
     non_root = context.get("runAsNonRoot")
     if non_root is not None and type(non_root) is not bool:
-        problems.append(_problem(f"{where}.securityContext.runAsNonRoot",
-                                 f"expected true or false, got {_type_name(non_root)}"))
+        problems.append(
+            _problem(
+                f"{where}.securityContext.runAsNonRoot",
+                f"expected true or false, got {_type_name(non_root)}",
+            )
+        )
 
 
 def _problem(path: str, message: str) -> Violation:

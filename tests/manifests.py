@@ -50,7 +50,9 @@ def leaky_container(name: str = "app") -> dict[str, Any]:
     }
 
 
-def pod(*containers: dict[str, Any], name: str = "web", namespace: str = "default") -> dict[str, Any]:
+def pod(
+    *containers: dict[str, Any], name: str = "web", namespace: str = "default"
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -59,8 +61,9 @@ def pod(*containers: dict[str, Any], name: str = "web", namespace: str = "defaul
     }
 
 
-def deployment(*containers: dict[str, Any], name: str = "web", namespace: str = "default",
-               replicas: int = 2) -> dict[str, Any]:
+def deployment(
+    *containers: dict[str, Any], name: str = "web", namespace: str = "default", replicas: int = 2
+) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

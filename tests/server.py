@@ -52,7 +52,11 @@ def write_certs(directory: Path, *names: str) -> tuple[Path, Path, Path]:
     ca = trustme.CA()
     cert = ca.issue_cert(*(names or ("localhost", "127.0.0.1")))
     directory.mkdir(parents=True, exist_ok=True)
-    ca_file, cert_file, key_file = directory / "ca.pem", directory / "tls.crt", directory / "tls.key"
+    ca_file, cert_file, key_file = (
+        directory / "ca.pem",
+        directory / "tls.crt",
+        directory / "tls.key",
+    )
     ca.cert_pem.write_to_path(str(ca_file))
     cert.private_key_pem.write_to_path(str(key_file))
     cert_file.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
@@ -83,7 +87,10 @@ def serve(
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             [str(GUNICORN), *GUNICORN_ARGS],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file)
     try:
@@ -106,8 +113,10 @@ def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw, \
-                    context.wrap_socket(raw, server_hostname=server_name) as tls:
+            with (
+                socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw,
+                context.wrap_socket(raw, server_hostname=server_name) as tls,
+            ):
                 tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 if tls.recv(64).startswith(b"HTTP/1.1 200"):
                     return

@@ -18,7 +18,9 @@ from policies.workloads import has_pod_spec
 # controller manager acts as itself for all of them.
 CONTROLLER_OWNERS: dict[str, frozenset[str]] = {
     "system:serviceaccount:kube-system:replicaset-controller": frozenset({"ReplicaSet"}),
-    "system:serviceaccount:kube-system:replication-controller": frozenset({"ReplicationController"}),
+    "system:serviceaccount:kube-system:replication-controller": frozenset(
+        {"ReplicationController"}
+    ),
     "system:serviceaccount:kube-system:statefulset-controller": frozenset({"StatefulSet"}),
     "system:serviceaccount:kube-system:daemon-set-controller": frozenset({"DaemonSet"}),
     "system:serviceaccount:kube-system:job-controller": frozenset({"Job"}),

@@ -22,7 +22,7 @@ from policies.config import ConfigError
 from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
 
-bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")  # noqa: S104 - a pod serves its Service
+bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")
 # gthread (measured against sync and gevent, see README "Performance"), hardened
 # against slow clients: keep-alive and silent connections wait in the poller, not
 # in a thread, and no request holds a thread past GATEHOUSE_REQUEST_DEADLINE.

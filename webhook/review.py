@@ -74,7 +74,8 @@ def parse_review(body: bytes) -> Review:
         operation=operation,
         kind=kind,
         namespace=_string(request, "namespace") or _string(metadata, "namespace"),
-        name=_string(request, "name") or _string(metadata, "name")
+        name=_string(request, "name")
+        or _string(metadata, "name")
         or _string(metadata, "generateName"),
         user=_string(_mapping(request.get("userInfo")), "username"),
         sub_resource=_string(request, "subResource"),

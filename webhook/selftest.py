@@ -128,14 +128,23 @@ def judge_good(response: dict[str, Any]) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m webhook.selftest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True,
-                        help="the webhook's /validate URL, by the DNS name its certificate names")
+    parser = argparse.ArgumentParser(
+        prog="python -m webhook.selftest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="the webhook's /validate URL, by the DNS name its certificate names",
+    )
     parser.add_argument("--ca", required=True, help="PEM CA bundle to verify the server with")
     parser.add_argument("--mode", required=True, choices=MODES, help="the mode Gatehouse runs in")
-    parser.add_argument("--namespace", default=DEFAULT_NAMESPACE,
-                        help=f"namespace the reviews claim (default {DEFAULT_NAMESPACE})")
+    parser.add_argument(
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        help=f"namespace the reviews claim (default {DEFAULT_NAMESPACE})",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     args = parser.parse_args(argv)
     if not args.url.startswith("https://"):

@@ -30,5 +30,7 @@ def report_config_error(message: str) -> None:
 
 def report_unexpected(exc: BaseException) -> None:
     """Where it broke, never what it held: exception messages may quote a secret."""
-    frames = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+    frames = [
+        f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+    ]
     emit("error", "unexpected error", type=type(exc).__name__, at=frames)

@@ -56,5 +56,9 @@ class GatehouseWorker(gthread.ThreadWorker):
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 continue
-            emit("warning", "slow client cut off", remote=str(conn.client[0]),
-                 seconds=REQUEST_DEADLINE)
+            emit(
+                "warning",
+                "slow client cut off",
+                remote=str(conn.client[0]),
+                seconds=REQUEST_DEADLINE,
+            )

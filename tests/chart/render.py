@@ -60,8 +60,9 @@ class Rendered:
         return str(self.one("ConfigMap", f"{RELEASE}-config")["data"]["config.yaml"])
 
     def hooks(self) -> list[Obj]:
-        return [o for o in self.objects
-                if "helm.sh/hook" in (o["metadata"].get("annotations") or {})]
+        return [
+            o for o in self.objects if "helm.sh/hook" in (o["metadata"].get("annotations") or {})
+        ]
 
     def workloads(self) -> list[Obj]:
         return [o for o in self.objects if o["kind"] in ("Deployment", "Pod")]
@@ -89,16 +90,19 @@ def render(values: Obj | None = None, namespace: str = NAMESPACE) -> Rendered:
 
 @functools.cache
 def _render(values_json: str, namespace: str) -> Rendered:
-    return parse(chart().render(json.loads(values_json), name=RELEASE, namespace=namespace,
-                                is_install=True))
+    return parse(
+        chart().render(json.loads(values_json), name=RELEASE, namespace=namespace, is_install=True)
+    )
 
 
-def render_against(kubeconfig: str, values: Obj | None = None,
-                   namespace: str = NAMESPACE) -> Rendered:
+def render_against(
+    kubeconfig: str, values: Obj | None = None, namespace: str = NAMESPACE
+) -> Rendered:
     """An upgrade's rendering, with ``lookup`` answered by the cluster in ``kubeconfig``."""
     with helm_python.Config(kubeconfig_content=kubeconfig, namespace=namespace) as config:
-        return parse(config.render(chart(), values or {}, name=RELEASE, namespace=namespace,
-                                   is_upgrade=True))
+        return parse(
+            config.render(chart(), values or {}, name=RELEASE, namespace=namespace, is_upgrade=True)
+        )
 
 
 def ci_values() -> dict[str, Obj]:

@@ -22,8 +22,10 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
         "mode": "enforce",
         "exemptNamespaces": ["legacy"],
         "policies": {
-            "no-root-containers": {"mode": "dry-run",
-                                   "exemptions": {"namespaces": ["build"], "images": ["ci/*"]}},
+            "no-root-containers": {
+                "mode": "dry-run",
+                "exemptions": {"namespaces": ["build"], "images": ["ci/*"]},
+            },
             "no-plaintext-secrets": {"enabled": False, "exemptions": {"envNames": ["*_PUBLIC"]}},
             "require-resource-limits": {"require": ["limits.memory"]},
         },

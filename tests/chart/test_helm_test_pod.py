@@ -19,10 +19,15 @@ def test_it_runs_the_selftest_with_the_mode_and_service_name(default: Rendered) 
     (container,) = selftest_pod(default)["spec"]["containers"]
     assert container["image"] == default.container["image"]
     assert container["command"] == [
-        "python", "-m", "webhook.selftest",
-        "--url", f"https://gatehouse.{NAMESPACE}.svc/validate",
-        "--ca", "/etc/gatehouse/tls/ca.crt",
-        "--mode", "dry-run",
+        "python",
+        "-m",
+        "webhook.selftest",
+        "--url",
+        f"https://gatehouse.{NAMESPACE}.svc/validate",
+        "--ca",
+        "/etc/gatehouse/tls/ca.crt",
+        "--mode",
+        "dry-run",
     ]
     (container,) = selftest_pod(render({"mode": "enforce"}))["spec"]["containers"]
     assert container["command"][-2:] == ["--mode", "enforce"]

@@ -2,9 +2,15 @@
 
 from tests.chart.render import RELEASE, Rendered
 
-STANDARD = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
-            "app.kubernetes.io/component", "app.kubernetes.io/part-of",
-            "app.kubernetes.io/managed-by", "helm.sh/chart")
+STANDARD = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
 
 
 def test_every_object_has_the_standard_labels(ci: Rendered) -> None:

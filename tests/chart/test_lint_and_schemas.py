@@ -15,8 +15,9 @@ WARNING = 2  # helm lint severities: 1 info, 2 warning, 3 error
 
 
 def test_helm_lint_has_no_warnings_or_errors(ci_name: str, ci_vals: Obj) -> None:
-    report = helm_python.lint(CHART_DIR, ci_vals, strict=True, namespace=NAMESPACE,
-                              kube_version=f"v{KUBE_VERSION}.0")
+    report = helm_python.lint(
+        CHART_DIR, ci_vals, strict=True, namespace=NAMESPACE, kube_version=f"v{KUBE_VERSION}.0"
+    )
     problems = [m for m in report["messages"] if m["severity"] >= WARNING]
     assert not problems and not report["errors"], (ci_name, problems, report["errors"])
 
@@ -32,8 +33,11 @@ def test_every_object_is_valid_against_the_kubernetes_schema(ci_name: str, ci: R
 
 
 def test_crd_objects_use_the_stable_api_versions(ci: Rendered) -> None:
-    expected = {"Certificate": "cert-manager.io/v1", "Issuer": "cert-manager.io/v1",
-                "ServiceMonitor": "monitoring.coreos.com/v1"}
+    expected = {
+        "Certificate": "cert-manager.io/v1",
+        "Issuer": "cert-manager.io/v1",
+        "ServiceMonitor": "monitoring.coreos.com/v1",
+    }
     for obj in ci.objects:
         if obj["kind"] in CRD_KINDS:
             assert obj["apiVersion"] == expected[obj["kind"]]
@@ -61,8 +65,10 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("unknown required resource", {"policies": {"require-resource-limits": {"require": ["gpu"]}}}),
     ("no memory limit on Gatehouse itself", {"resources": {"limits": {"memory": None}}}),
     ("secret mode without a Secret", {"tls": {"mode": "secret"}}),
-    ("caBundle given base64, not PEM",
-     {"tls": {"mode": "secret", "secret": {"name": "x", "caBundle": "LS0tLS1CRUdJTg=="}}}),
+    (
+        "caBundle given base64, not PEM",
+        {"tls": {"mode": "secret", "secret": {"name": "x", "caBundle": "LS0tLS1CRUdJTg=="}}},
+    ),
 ]
 
 

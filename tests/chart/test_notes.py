@@ -7,7 +7,8 @@ def test_default_notes_show_how_to_check_and_how_to_enforce(default: Rendered) -
     assert "helm test gatehouse -n gatehouse" in default.notes
     assert "--dry-run=server" in default.notes
     assert "helm upgrade gatehouse ./chart -n gatehouse --reuse-values --set mode=enforce" in (
-        default.notes)
+        default.notes
+    )
     assert "WARNING" not in default.notes
 
 
@@ -31,7 +32,8 @@ def test_fail_open_and_fail_closed_mismatches_are_warned_about() -> None:
 
 
 def test_label_opt_out_and_long_timeouts_are_warned_about() -> None:
-    notes = render({"webhook": {"objectSelector": {"matchLabels": {"a": "b"}},
-                                "timeoutSeconds": 15}}).notes
+    notes = render(
+        {"webhook": {"objectSelector": {"matchLabels": {"a": "b"}}, "timeoutSeconds": 15}}
+    ).notes
     assert "WARNING: webhook.objectSelector is set" in notes
     assert "WARNING: webhook.timeoutSeconds is 15" in notes

@@ -22,7 +22,8 @@ def keys(values: Obj, prefix: str = "") -> list[str]:
 
 
 def test_every_value_is_in_the_readme_table() -> None:
-    documented = set(re.findall(r"^\| `([^`]+)` \|", (CHART_DIR / "README.md").read_text(),
-                                re.MULTILINE))
+    documented = set(
+        re.findall(r"^\| `([^`]+)` \|", (CHART_DIR / "README.md").read_text(), re.MULTILINE)
+    )
     values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
     assert sorted(set(keys(values)) - documented) == []

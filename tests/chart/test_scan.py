@@ -14,7 +14,8 @@ def scan(rendered: Rendered, path: Path) -> int:
 
 
 def test_deployment_and_test_pod_pass_every_policy(
-        ci_name: str, ci: Rendered, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ci_name: str, ci: Rendered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert {o["kind"] for o in ci.workloads()} == {"Deployment", "Pod"}
     status = scan(ci, tmp_path / f"{ci_name}.yaml")
     assert status == 0, capsys.readouterr().out

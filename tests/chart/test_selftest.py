@@ -17,45 +17,57 @@ def dry_run_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 def selftest(server: Server, mode: str, ca: Path | None = None) -> int:
-    return main(["--url", f"{server.url}/validate", "--ca", str(ca or server.ca_file),
-                 "--mode", mode])
+    return main(
+        ["--url", f"{server.url}/validate", "--ca", str(ca or server.ca_file), "--mode", mode]
+    )
 
 
-def test_passes_against_an_enforcing_server(server: Server,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_passes_against_an_enforcing_server(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert selftest(server, "enforce") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("ok: bad pod denied: Gatehouse denied Pod gatehouse-selftest/")
     assert out[1] == "ok: good pod allowed"
 
 
-def test_passes_against_a_dry_run_server(dry_run_server: Server,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_passes_against_a_dry_run_server(
+    dry_run_server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert selftest(dry_run_server, "dry-run") == 0
     assert capsys.readouterr().out.startswith("ok: bad pod allowed with ")
 
 
-@pytest.mark.parametrize(("server_fixture", "claimed", "message"), [
-    ("server", "dry-run", "FAIL: bad pod was denied, expected only warnings"),
-    ("dry_run_server", "enforce", "FAIL: bad pod was allowed, expected a denial"),
-])
+@pytest.mark.parametrize(
+    ("server_fixture", "claimed", "message"),
+    [
+        ("server", "dry-run", "FAIL: bad pod was denied, expected only warnings"),
+        ("dry_run_server", "enforce", "FAIL: bad pod was allowed, expected a denial"),
+    ],
+)
 def test_fails_clearly_when_the_mode_is_not_the_expected_one(
-        request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str],
-        server_fixture: str, claimed: str, message: str) -> None:
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    server_fixture: str,
+    claimed: str,
+    message: str,
+) -> None:
     assert selftest(request.getfixturevalue(server_fixture), claimed) == 1
     assert capsys.readouterr().err.startswith(message)
 
 
-def test_fails_clearly_on_an_untrusted_certificate(server: Server, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_fails_clearly_on_an_untrusted_certificate(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stranger = tmp_path / "stranger.pem"
     trustme.CA().cert_pem.write_to_path(str(stranger))
     assert selftest(server, "enforce", stranger) == 1
     assert "FAIL: cannot reach" in capsys.readouterr().err
 
 
-def test_fails_clearly_when_nothing_listens(server: Server,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_fails_clearly_when_nothing_listens(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"https://127.0.0.1:{free_port()}/validate"
     assert main(["--url", url, "--ca", str(server.ca_file), "--mode", "enforce"]) == 1
     assert capsys.readouterr().err.startswith(f"FAIL: cannot reach {url}")
@@ -67,11 +79,14 @@ def test_refuses_plain_http() -> None:
     assert exited.value.code == 2
 
 
-@pytest.mark.parametrize(("response", "mode", "problem"), [
-    ({"allowed": True, "warnings": []}, "dry-run", "no policy fired"),
-    ({"allowed": True}, "enforce", "bad pod was allowed"),
-    ({"allowed": False}, "dry-run", "bad pod was denied"),
-])
+@pytest.mark.parametrize(
+    ("response", "mode", "problem"),
+    [
+        ({"allowed": True, "warnings": []}, "dry-run", "no policy fired"),
+        ({"allowed": True}, "enforce", "bad pod was allowed"),
+        ({"allowed": False}, "dry-run", "bad pod was denied"),
+    ],
+)
 def test_judging_the_bad_pod(response: dict[str, object], mode: str, problem: str) -> None:
     with pytest.raises(Failure, match=problem):
         judge_bad(response, mode)

@@ -11,8 +11,10 @@ def test_scrapes_https_verifying_with_the_tls_secrets_ca(default: Rendered) -> N
     monitor = render({"serviceMonitor": {"enabled": True, "labels": {"release": "prom"}}})
     service_monitor = monitor.one("ServiceMonitor")
     assert service_monitor["metadata"]["labels"]["release"] == "prom"
-    assert service_monitor["spec"]["selector"]["matchLabels"] == (
-        default.one("Service")["spec"]["selector"])
+    assert (
+        service_monitor["spec"]["selector"]["matchLabels"]
+        == (default.one("Service")["spec"]["selector"])
+    )
     (endpoint,) = service_monitor["spec"]["endpoints"]
     assert endpoint["port"] == endpoint["scheme"] == "https"
     assert endpoint["path"] == "/metrics"

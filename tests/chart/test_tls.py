@@ -31,6 +31,7 @@ def decoded(value: str) -> bytes:
 
 # --- tls.mode=chart (the default) ---------------------------------------------------------
 
+
 def test_chart_mode_secret_holds_a_ca_and_a_serving_pair(default: Rendered) -> None:
     secret = tls_secret(default)
     assert secret["type"] == "kubernetes.io/tls"
@@ -43,15 +44,20 @@ def test_chart_mode_secret_holds_a_ca_and_a_serving_pair(default: Rendered) -> N
 def test_chart_mode_ca_bundle_is_the_secrets_ca(default: Rendered) -> None:
     assert default.webhook["clientConfig"]["caBundle"] == tls_secret(default)["data"]["ca.crt"]
     assert "cert-manager.io/inject-ca-from" not in (
-        default.one("ValidatingWebhookConfiguration")["metadata"].get("annotations") or {})
+        default.one("ValidatingWebhookConfiguration")["metadata"].get("annotations") or {}
+    )
 
 
 @pytest.fixture(scope="module")
 def chart_certs(default: Rendered, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The rendered CA bundle, certificate and key, as files."""
     directory = tmp_path_factory.mktemp("chart-tls")
-    files = {"ca": directory / "ca-bundle.pem", "cert": directory / "tls.crt",
-             "key": directory / "tls.key", "config": directory / "config.yaml"}
+    files = {
+        "ca": directory / "ca-bundle.pem",
+        "cert": directory / "tls.crt",
+        "key": directory / "tls.key",
+        "config": directory / "config.yaml",
+    }
     files["ca"].write_bytes(decoded(default.webhook["clientConfig"]["caBundle"]))
     files["cert"].write_bytes(decoded(tls_secret(default)["data"]["tls.crt"]))
     files["key"].write_bytes(decoded(tls_secret(default)["data"]["tls.key"]))
@@ -60,8 +66,9 @@ def chart_certs(default: Rendered, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def chart_server(chart_certs: dict[str, Path],
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def chart_server(
+    chart_certs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """gunicorn serving the chart's certificate and config, as a Gatehouse pod would."""
     with serve(
         tmp_path_factory.mktemp("chart-server"),
@@ -86,8 +93,9 @@ def connect(server: Server, ca_file: Path, server_name: str) -> ssl.SSLSocket:
 def post_review(tls: ssl.SSLSocket, review: dict[str, Any]) -> dict[str, Any]:
     connection = http.client.HTTPConnection(SERVICE_HOST, 443)
     connection.sock = tls  # already connected and verified
-    connection.request("POST", "/validate", body=json.dumps(review),
-                       headers={"Content-Type": "application/json"})
+    connection.request(
+        "POST", "/validate", body=json.dumps(review), headers={"Content-Type": "application/json"}
+    )
     reply = connection.getresponse()
     assert reply.status == 200
     response: dict[str, Any] = json.loads(reply.read())["response"]
@@ -96,7 +104,8 @@ def post_review(tls: ssl.SSLSocket, review: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_api_server_style_call_verifies_and_gets_an_answer(
-        chart_server: Server, chart_certs: dict[str, Path]) -> None:
+    chart_server: Server, chart_certs: dict[str, Path]
+) -> None:
     with connect(chart_server, chart_certs["ca"], SERVICE_HOST) as tls:
         bad = post_review(tls, pod_review(BAD_CONTAINER, "default"))
     assert bad["allowed"] is True and bad["warnings"]  # the chart's default mode: dry-run
@@ -106,7 +115,8 @@ def test_api_server_style_call_verifies_and_gets_an_answer(
 
 @pytest.mark.parametrize("name", DNS_NAMES)
 def test_certificate_names_every_form_of_the_service(
-        chart_server: Server, chart_certs: dict[str, Path], name: str) -> None:
+    chart_server: Server, chart_certs: dict[str, Path], name: str
+) -> None:
     with connect(chart_server, chart_certs["ca"], name) as tls:
         peer = tls.getpeercert()
     assert peer is not None
@@ -128,6 +138,7 @@ def test_another_ca_is_refused(chart_server: Server, tmp_path: Path) -> None:
 
 # --- tls.mode=cert-manager ----------------------------------------------------------------
 
+
 def test_cert_manager_mode_issues_for_the_service_names_and_injects_the_ca() -> None:
     rendered = render(ci_values()["cert-manager"])
     certificate = rendered.one("Certificate", f"{RELEASE}-serving")
@@ -135,7 +146,8 @@ def test_cert_manager_mode_issues_for_the_service_names_and_injects_the_ca() -> 
     assert certificate["spec"]["issuerRef"]["name"] == f"{RELEASE}-ca"
     configuration = rendered.one("ValidatingWebhookConfiguration")
     assert configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == (
-        f"{NAMESPACE}/{RELEASE}-serving")
+        f"{NAMESPACE}/{RELEASE}-serving"
+    )
     assert "caBundle" not in rendered.webhook["clientConfig"]
     tls_volume = next(v for v in rendered.pod_spec["volumes"] if v["name"] == "tls")
     assert tls_volume["secret"]["secretName"] == certificate["spec"]["secretName"]
@@ -145,8 +157,10 @@ def test_cert_manager_mode_issues_for_the_service_names_and_injects_the_ca() -> 
 def test_cert_manager_mode_builds_a_self_signed_ca_chain() -> None:
     rendered = render(ci_values()["cert-manager"])
     issuers = {i["metadata"]["name"]: i["spec"] for i in rendered.all("Issuer")}
-    assert issuers == {f"{RELEASE}-selfsigned": {"selfSigned": {}},
-                       f"{RELEASE}-ca": {"ca": {"secretName": f"{RELEASE}-ca"}}}
+    assert issuers == {
+        f"{RELEASE}-selfsigned": {"selfSigned": {}},
+        f"{RELEASE}-ca": {"ca": {"secretName": f"{RELEASE}-ca"}},
+    }
     ca = rendered.one("Certificate", f"{RELEASE}-ca")["spec"]
     assert ca["isCA"] is True and ca["secretName"] == f"{RELEASE}-ca"
     assert ca["issuerRef"]["name"] == f"{RELEASE}-selfsigned"
@@ -157,16 +171,22 @@ def test_cert_manager_mode_with_a_given_issuer_creates_none() -> None:
     assert rendered.all("Issuer") == []
     (certificate,) = rendered.all("Certificate")
     assert certificate["spec"]["issuerRef"] == {
-        "name": "cluster-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+        "name": "cluster-ca",
+        "kind": "ClusterIssuer",
+        "group": "cert-manager.io",
+    }
 
 
 # --- tls.mode=secret ----------------------------------------------------------------------
 
+
 def test_secret_mode_uses_the_given_secret_and_ca_bundle() -> None:
     values = ci_values()["secret-tls"]
     rendered = render(values)
-    assert decoded(rendered.webhook["clientConfig"]["caBundle"]).decode() == (
-        values["tls"]["secret"]["caBundle"])
+    assert (
+        decoded(rendered.webhook["clientConfig"]["caBundle"]).decode()
+        == (values["tls"]["secret"]["caBundle"])
+    )
     tls_volume = next(v for v in rendered.pod_spec["volumes"] if v["name"] == "tls")
     assert tls_volume["secret"]["secretName"] == "gatehouse-serving-cert"
     assert rendered.all("Secret") == [] and rendered.all("Certificate") == []

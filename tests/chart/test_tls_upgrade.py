@@ -42,7 +42,8 @@ def test_a_renamed_service_gets_a_certificate_for_its_new_name(default: Rendered
     reissued = upgraded.one("Secret", "admission-tls")
     assert reissued["data"]["tls.crt"] != installed["data"]["tls.crt"]
     assert reissued["metadata"]["annotations"]["gatehouse.io/tls-dns-names"].startswith(
-        "admission,admission.gatehouse,")
+        "admission,admission.gatehouse,"
+    )
     assert upgraded.webhook["clientConfig"]["caBundle"] == reissued["data"]["ca.crt"]
 
 
@@ -50,11 +51,13 @@ def test_a_certificate_close_to_expiry_is_renewed(default: Rendered) -> None:
     expiring = copy.deepcopy(default.one("Secret", SECRET))
     soon = datetime.now(UTC) + timedelta(days=30)  # inside the default 90-day renewal window
     expiring["metadata"]["annotations"]["gatehouse.io/tls-not-after"] = soon.strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     renewed = upgrade(expiring).one("Secret", SECRET)
     assert renewed["data"]["ca.crt"] != expiring["data"]["ca.crt"]
     assert renewed["metadata"]["annotations"]["gatehouse.io/tls-not-after"] > (
-        (datetime.now(UTC) + timedelta(days=3000)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        (datetime.now(UTC) + timedelta(days=3000)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 def test_a_secret_the_chart_did_not_write_is_not_trusted(default: Rendered) -> None:

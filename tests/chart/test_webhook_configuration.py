@@ -24,13 +24,16 @@ def test_rules_cover_pods_debug_containers_and_every_pod_controller(default: Ren
     assert covered == CONTROLLERS
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    ({}, "Ignore"),  # the default mode is dry-run: a report never blocks
-    ({"mode": "dry-run"}, "Ignore"),
-    ({"mode": "enforce"}, "Fail"),
-    ({"mode": "enforce", "webhook": {"failurePolicy": "Ignore"}}, "Ignore"),
-    ({"mode": "dry-run", "webhook": {"failurePolicy": "Fail"}}, "Fail"),
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, "Ignore"),  # the default mode is dry-run: a report never blocks
+        ({"mode": "dry-run"}, "Ignore"),
+        ({"mode": "enforce"}, "Fail"),
+        ({"mode": "enforce", "webhook": {"failurePolicy": "Ignore"}}, "Ignore"),
+        ({"mode": "dry-run", "webhook": {"failurePolicy": "Fail"}}, "Fail"),
+    ],
+)
 def test_failure_policy_follows_the_mode_unless_set(values: Obj, expected: str) -> None:
     assert render(values).webhook["failurePolicy"] == expected
 
@@ -48,13 +51,22 @@ def test_namespace_selector_leaves_out_release_namespace_and_kube_system(default
 
 
 def test_user_exclusions_add_to_the_fixed_ones_never_replace_them() -> None:
-    rendered = render({"webhook": {"namespaceSelector": {
-        "excludeNamespaces": ["monitoring", "kube-system", "gatehouse"],
-        "matchExpressions": [{"key": "team", "operator": "In", "values": ["a"]}],
-    }}})
+    rendered = render(
+        {
+            "webhook": {
+                "namespaceSelector": {
+                    "excludeNamespaces": ["monitoring", "kube-system", "gatehouse"],
+                    "matchExpressions": [{"key": "team", "operator": "In", "values": ["a"]}],
+                }
+            }
+        }
+    )
     assert excluded(rendered) == [NAMESPACE, "kube-system", "monitoring"]
     assert rendered.webhook["namespaceSelector"]["matchExpressions"][1] == {
-        "key": "team", "operator": "In", "values": ["a"]}
+        "key": "team",
+        "operator": "In",
+        "values": ["a"],
+    }
 
 
 def test_object_selector_is_optional(default: Rendered) -> None:
@@ -85,12 +97,16 @@ def test_webhook_name_is_fully_qualified(default: Rendered) -> None:
 def test_client_config_points_at_the_service_https_port(default: Rendered) -> None:
     service = default.one("Service")
     assert default.webhook["clientConfig"]["service"] == {
-        "name": service["metadata"]["name"], "namespace": NAMESPACE,
-        "path": "/validate", "port": 443}
+        "name": service["metadata"]["name"],
+        "namespace": NAMESPACE,
+        "path": "/validate",
+        "port": 443,
+    }
     (port,) = service["spec"]["ports"]
     assert (port["port"], port["targetPort"]) == (443, "https")
     (container_port,) = default.container["ports"]
     assert (container_port["name"], container_port["containerPort"]) == ("https", 8443)
     assert service["spec"]["selector"].items() <= (
-        default.one("Deployment")["spec"]["template"]["metadata"]["labels"].items())
+        default.one("Deployment")["spec"]["template"]["metadata"]["labels"].items()
+    )
     assert service["metadata"]["name"] == RELEASE

@@ -7,12 +7,22 @@ from policies.base import Violation
 from policies.engine import Finding
 from tests.gatehouse.test_scan_cli import assert_valid_sarif
 
-ROOT = Violation("no-root-containers", "app", "container",
-                 "spec.template.spec.containers[0].securityContext.runAsNonRoot",
-                 "may run as root", "set runAsNonRoot")
-LIMIT = Violation("require-resource-limits", "debug", "initContainer",
-                  "spec.template.spec.initContainers[0].resources.limits.cpu",
-                  "sets no cpu limit", "set resources.limits.cpu")
+ROOT = Violation(
+    "no-root-containers",
+    "app",
+    "container",
+    "spec.template.spec.containers[0].securityContext.runAsNonRoot",
+    "may run as root",
+    "set runAsNonRoot",
+)
+LIMIT = Violation(
+    "require-resource-limits",
+    "debug",
+    "initContainer",
+    "spec.template.spec.initContainers[0].resources.limits.cpu",
+    "sets no cpu limit",
+    "set resources.limits.cpu",
+)
 
 FROM_CLUSTER = ObjectResult(
     source="cluster:prod",
@@ -37,10 +47,14 @@ def test_text_without_file_lines_shows_the_source_and_extra_fields():
     out = render([FROM_CLUSTER, CLEAN], "text")
     lines = out.splitlines()
     assert lines[0] == "cluster:prod  Deployment shop/payments  owned: 3"
-    assert lines[1].split()[:5] == ["DENY", "no-root-containers", "app", "-",
-                                    ROOT.path]
-    assert lines[2].split()[:5] == ["WARN", "require-resource-limits", "init:debug", "-",
-                                    LIMIT.path]
+    assert lines[1].split()[:5] == ["DENY", "no-root-containers", "app", "-", ROOT.path]
+    assert lines[2].split()[:5] == [
+        "WARN",
+        "require-resource-limits",
+        "init:debug",
+        "-",
+        LIMIT.path,
+    ]
     assert lines[-1] == "2 workloads scanned, 1 would be denied"
     assert "agent" not in out
 
@@ -48,10 +62,19 @@ def test_text_without_file_lines_shows_the_source_and_extra_fields():
 def test_json_carries_extra_fields_and_null_lines():
     findings = json.loads(render([FROM_CLUSTER, CLEAN], "json"))
     assert findings[1] == {
-        "file": "cluster:prod", "line": None, "objectLine": None, "kind": "Deployment",
-        "namespace": "shop", "name": "payments", "policy": "require-resource-limits",
-        "container": "debug", "containerType": "initContainer", "path": LIMIT.path,
-        "message": "sets no cpu limit", "hint": "set resources.limits.cpu", "mode": "dry-run",
+        "file": "cluster:prod",
+        "line": None,
+        "objectLine": None,
+        "kind": "Deployment",
+        "namespace": "shop",
+        "name": "payments",
+        "policy": "require-resource-limits",
+        "container": "debug",
+        "containerType": "initContainer",
+        "path": LIMIT.path,
+        "message": "sets no cpu limit",
+        "hint": "set resources.limits.cpu",
+        "mode": "dry-run",
         "owned": 3,
     }
 
@@ -65,8 +88,12 @@ def test_sarif_without_a_file_uses_logical_locations_only():
     assert results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == (
         f"Deployment/shop/payments/{LIMIT.path}"
     )
-    assert results[1]["properties"] == {"container": "debug", "containerType": "initContainer",
-                                        "mode": "dry-run", "owned": 3}
+    assert results[1]["properties"] == {
+        "container": "debug",
+        "containerType": "initContainer",
+        "mode": "dry-run",
+        "owned": 3,
+    }
     assert results[1]["message"]["text"] == (
         "Deployment/shop/payments, container init:debug: sets no cpu limit. "
         "Fix: set resources.limits.cpu."
@@ -74,7 +101,13 @@ def test_sarif_without_a_file_uses_logical_locations_only():
 
 
 def test_field_lines_override_the_object_line():
-    result = ObjectResult("f.yaml", "Pod", "ns", "p", (Finding(ROOT, "enforce"),
-                                                       Finding(LIMIT, "enforce")),
-                          line=4, field_lines={ROOT.path: 12})
+    result = ObjectResult(
+        "f.yaml",
+        "Pod",
+        "ns",
+        "p",
+        (Finding(ROOT, "enforce"), Finding(LIMIT, "enforce")),
+        line=4,
+        field_lines={ROOT.path: 12},
+    )
     assert [f["line"] for f in json.loads(render([result], "json"))] == [12, 4]

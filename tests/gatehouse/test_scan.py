@@ -37,8 +37,12 @@ def read(text: str) -> list[Any]:
     return [w.obj for w in workloads(text, "t.yaml")]
 
 
-POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-       "spec": {"containers": [{"name": "app", "image": "x"}]}}
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "p"},
+    "spec": {"containers": [{"name": "app", "image": "x"}]},
+}
 
 # Ways of writing a workload's kind that a line-by-line look could miss.
 HIDDEN_KINDS = [
@@ -100,24 +104,31 @@ KINDS = ["Pod", "Deployment", "CronJob", "ConfigMap", "Service", "List", "Widget
 scalars = st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.none())
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 objects = st.fixed_dictionaries(
     {"kind": st.sampled_from(KINDS)},
-    optional={"metadata": st.fixed_dictionaries({"name": st.text(max_size=5)}),
-              "spec": values, "items": st.lists(st.fixed_dictionaries(
-                  {"kind": st.sampled_from(KINDS), "spec": values}), max_size=3)},
+    optional={
+        "metadata": st.fixed_dictionaries({"name": st.text(max_size=5)}),
+        "spec": values,
+        "items": st.lists(
+            st.fixed_dictionaries({"kind": st.sampled_from(KINDS), "spec": values}), max_size=3
+        ),
+    },
 )
-styles = st.fixed_dictionaries({
-    "default_flow_style": st.sampled_from([False, True, None]),
-    "explicit_start": st.booleans(),
-    "explicit_end": st.booleans(),
-    "canonical": st.booleans(),
-    "indent": st.sampled_from([2, 4]),
-    "allow_unicode": st.booleans(),
-})
+styles = st.fixed_dictionaries(
+    {
+        "default_flow_style": st.sampled_from([False, True, None]),
+        "explicit_start": st.booleans(),
+        "explicit_end": st.booleans(),
+        "canonical": st.booleans(),
+        "indent": st.sampled_from([2, 4]),
+        "allow_unicode": st.booleans(),
+    }
+)
 
 
 @settings(max_examples=300, deadline=None)

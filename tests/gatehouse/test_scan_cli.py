@@ -166,8 +166,14 @@ def test_json_report_has_every_field(tmp_path, capsys):
     code, findings = scan_json(capsys, path)
     assert code == 1
     assert len(findings) == 7
-    common = {"file": path, "objectLine": 1, "kind": "Deployment", "namespace": "shop",
-              "name": "payments", "mode": "enforce"}
+    common = {
+        "file": path,
+        "objectLine": 1,
+        "kind": "Deployment",
+        "namespace": "shop",
+        "name": "payments",
+        "mode": "enforce",
+    }
     assert findings[2] == {
         **common,
         "line": line_of(LEAKY, "runAsUser: 0"),
@@ -195,10 +201,18 @@ def test_json_report_has_every_field(tmp_path, capsys):
     assert [(f["container"], f["containerType"], f["path"], f["line"]) for f in limits] == [
         ("app", "container", f"{APP}.resources.limits.cpu", line_of(LEAKY, "- name: app")),
         ("app", "container", f"{APP}.resources.limits.memory", line_of(LEAKY, "- name: app")),
-        ("migrate", "initContainer", f"{MIGRATE}.resources.limits.cpu",
-         line_of(LEAKY, "- name: migrate")),
-        ("migrate", "initContainer", f"{MIGRATE}.resources.limits.memory",
-         line_of(LEAKY, "- name: migrate")),
+        (
+            "migrate",
+            "initContainer",
+            f"{MIGRATE}.resources.limits.cpu",
+            line_of(LEAKY, "- name: migrate"),
+        ),
+        (
+            "migrate",
+            "initContainer",
+            f"{MIGRATE}.resources.limits.memory",
+            line_of(LEAKY, "- name: migrate"),
+        ),
     ]
 
 
@@ -267,15 +281,20 @@ def test_sarif_of_a_clean_scan_still_lists_the_rules(tmp_path, capsys):
 def test_output_file_gets_the_report_and_stdout_stays_empty(tmp_path, capsys):
     report = tmp_path / "out" / "report.json"
     report.parent.mkdir()
-    code, out, err = scan(capsys, "-f", "json", "-o", str(report),
-                          write(tmp_path, "leaky.yaml", LEAKY))
+    code, out, err = scan(
+        capsys, "-f", "json", "-o", str(report), write(tmp_path, "leaky.yaml", LEAKY)
+    )
     assert (code, out, err) == (1, "", "")
     assert len(json.loads(report.read_text())) == 7
 
 
 def test_unwritable_output_file_is_a_usage_error(tmp_path, capsys):
-    code, out, err = scan(capsys, "-o", str(tmp_path / "missing" / "report.txt"),
-                          write(tmp_path, "ok.yaml", COMPLIANT))
+    code, out, err = scan(
+        capsys,
+        "-o",
+        str(tmp_path / "missing" / "report.txt"),
+        write(tmp_path, "ok.yaml", COMPLIANT),
+    )
     assert (code, out) == (2, "")
     assert err.startswith(f"gatehouse: {tmp_path / 'missing' / 'report.txt'}: cannot write:")
 
@@ -290,7 +309,8 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path, capsys, mon
     _, plain, _ = scan(capsys, path)
     assert "\033[" not in plain
     assert plain == coloured.replace("\033[31;1m", "").replace("\033[1m", "").replace(
-        "\033[2m", "").replace("\033[0m", "")
+        "\033[2m", ""
+    ).replace("\033[0m", "")
 
 
 # --- exit codes and modes ------------------------------------------------------
@@ -314,8 +334,9 @@ def test_dry_run_findings_are_reported_but_exit_0(tmp_path, capsys):
 
 
 def test_one_enforced_policy_among_dry_run_ones_denies(tmp_path, capsys):
-    config = config_file(tmp_path, "mode: dry-run\npolicies:\n  no-root-containers:\n"
-                                   "    mode: enforce\n")
+    config = config_file(
+        tmp_path, "mode: dry-run\npolicies:\n  no-root-containers:\n    mode: enforce\n"
+    )
     code, findings = scan_json(capsys, "--config", config, write(tmp_path, "l.yaml", LEAKY))
     assert code == 1
     assert {f["policy"] for f in findings if f["mode"] == "enforce"} == {"no-root-containers"}
@@ -362,18 +383,30 @@ def test_every_bad_file_is_named_and_nothing_is_reported(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("text", "line", "problem"),
     [
-        ("kind: Pod\nmetadata:\n  name: a: b\n", 3, "not valid YAML (mapping values are not "
-                                                     "allowed in this context)"),
+        (
+            "kind: Pod\nmetadata:\n  name: a: b\n",
+            3,
+            "not valid YAML (mapping values are not allowed in this context)",
+        ),
         ("a: 1\n---\n- kind: Pod\n", 3, "expected a Kubernetes object (a mapping), got a list"),
         ("a: 1\n---\njust a string\n", 3, "expected a Kubernetes object (a mapping), got a scalar"),
-        ("kind: List\nitems:\n  - 42\n", 3, "expected a Kubernetes object (a mapping), got a "
-                                             "scalar"),
+        (
+            "kind: List\nitems:\n  - 42\n",
+            3,
+            "expected a Kubernetes object (a mapping), got a scalar",
+        ),
         ("kind: List\nitems: {a: 1}\n", 2, "expected a list of objects under items"),
         ("kind: Pod\nspec: *nowhere\n", 2, "not valid YAML (bad anchor or alias)"),
-        ("kind: Pod\nspec:\n  x: !!int twelve\n", 3, "not valid YAML (a value that does not fit "
-                                                      "its tag)"),
-        ("kind: Pod\nspec:\n  ? [a]\n  : 1\n", 3, "not valid YAML (a key that is a list or a "
-                                                   "mapping)"),
+        (
+            "kind: Pod\nspec:\n  x: !!int twelve\n",
+            3,
+            "not valid YAML (a value that does not fit its tag)",
+        ),
+        (
+            "kind: Pod\nspec:\n  ? [a]\n  : 1\n",
+            3,
+            "not valid YAML (a key that is a list or a mapping)",
+        ),
         ("kind: Pod\nspec: x\x07\n", 2, "not valid YAML (control characters are not allowed)"),
     ],
 )
@@ -441,7 +474,8 @@ def test_multi_document_files_locate_each_object(tmp_path, capsys):
     assert code == 1
     starts = [n for n, line in enumerate(text.splitlines(), 1) if line == "apiVersion: apps/v1"]
     assert {(f["name"], f["objectLine"]) for f in findings} == {
-        ("payments", starts[0]), ("billing", starts[1])
+        ("payments", starts[0]),
+        ("billing", starts[1]),
     }
     lines = [f["line"] for f in findings if f["path"] == f"{APP}.env[1].value"]
     aws_lines = [n for n, line in enumerate(text.splitlines(), 1) if AWS_KEY_ID in line]
@@ -487,12 +521,13 @@ def test_objects_without_a_pod_spec_pass(tmp_path, capsys):
     assert out.splitlines()[-1] == "0 workloads scanned, 0 would be denied"
 
 
-
-
 @pytest.mark.parametrize("kind", sorted(POD_SPEC_AT))
 def test_every_workload_kind_is_checked_at_its_pod_spec(tmp_path, capsys, kind):
-    obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind,
-                           "metadata": {"name": "w", "namespace": "team"}}
+    obj: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": kind,
+        "metadata": {"name": "w", "namespace": "team"},
+    }
     node = obj
     for key in POD_SPEC_AT[kind].split("."):
         node = node.setdefault(key, {})
@@ -505,8 +540,7 @@ def test_every_workload_kind_is_checked_at_its_pod_spec(tmp_path, capsys, kind):
         ("no-plaintext-secrets", f"{app}.env[1].value", line_of(text, AWS_KEY_ID)),
         ("no-root-containers", f"{app}.securityContext.runAsUser", line_of(text, "runAsUser: 0")),
         ("require-resource-limits", f"{app}.resources.limits.cpu", line_of(text, "- name: app")),
-        ("require-resource-limits", f"{app}.resources.limits.memory",
-         line_of(text, "- name: app")),
+        ("require-resource-limits", f"{app}.resources.limits.memory", line_of(text, "- name: app")),
     ]
     assert {(f["kind"], f["namespace"], f["name"]) for f in findings} == {(kind, "team", "w")}
 
@@ -598,19 +632,30 @@ def test_secrets_never_appear_when_the_bytes_are_not_utf8(tmp_path, capsys):
 def gatehouse(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).with_name("gatehouse")
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    return subprocess.run([str(script), *argv], input=stdin, capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [str(script), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_installed_command_exit_codes(tmp_path):
     ok = write(tmp_path, "ok.yaml", COMPLIANT)
     leaky = write(tmp_path, "leaky.yaml", LEAKY)
     bad = write(tmp_path, "bad.yaml", f"kind: Pod\nspec:\n  value: {AWS_KEY_ID}: x\n")
-    results = {name: gatehouse("scan", path) for name, path in
-               [("ok", ok), ("leaky", leaky), ("bad", bad)]}
+    results = {
+        name: gatehouse("scan", path) for name, path in [("ok", ok), ("leaky", leaky), ("bad", bad)]
+    }
     assert {name: r.returncode for name, r in results.items()} == {"ok": 0, "leaky": 1, "bad": 2}
-    assert results["bad"].stderr == f"gatehouse: {bad}:3: not valid YAML (mapping values are not " \
-                                    "allowed in this context)\n"
+    assert (
+        results["bad"].stderr == f"gatehouse: {bad}:3: not valid YAML (mapping values are not "
+        "allowed in this context)\n"
+    )
     for result in results.values():
         assert "Traceback" not in result.stderr
         assert "\033[" not in result.stdout  # a pipe is no terminal

@@ -43,6 +43,7 @@ def by_id(config: Config, policy_id: str) -> PolicyConfig:
 
 # --- the shipped default ----------------------------------------------------------------------
 
+
 def test_default_config_is_the_documented_defaults() -> None:
     config = load_config()
     assert config.source == str(DEFAULT_CONFIG)
@@ -69,11 +70,15 @@ def test_default_file_says_what_an_empty_file_means(tmp_path: Path) -> None:
 def test_default_file_is_the_one_in_the_package() -> None:
     assert DEFAULT_CONFIG.parent.name == "policies"
     assert DEFAULT_CONFIG.name == "default-config.yaml"
-    assert set(yaml.safe_load(DEFAULT_CONFIG.read_text())) == {"mode", "exemptNamespaces",
-                                                                "policies"}
+    assert set(yaml.safe_load(DEFAULT_CONFIG.read_text())) == {
+        "mode",
+        "exemptNamespaces",
+        "policies",
+    }
 
 
 # --- validation errors ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "text, key_path, problem",
@@ -81,63 +86,143 @@ def test_default_file_is_the_one_in_the_package() -> None:
         ("bogus: 1\n", "bogus", "unknown key"),
         ("Mode: enforce\n", "Mode", "unknown key"),
         ("policies:\n  no-such-policy: {}\n", "policies.no-such-policy", "unknown key"),
-        ("policies:\n  no-root-containers:\n    severity: high\n",
-         "policies.no-root-containers.severity", "unknown key"),
-        ("policies:\n  no-root-containers:\n    require: [limits.cpu]\n",
-         "policies.no-root-containers.require", "unknown key"),
-        ("policies:\n  no-root-containers:\n    exemptions:\n      envNames: [DEBUG]\n",
-         "policies.no-root-containers.exemptions.envNames", "unknown key"),
-        ("policies:\n  require-resource-limits:\n    exemptions:\n      envNames: [DEBUG]\n",
-         "policies.require-resource-limits.exemptions.envNames", "unknown key"),
-        ("policies:\n  no-root-containers:\n    exemptions:\n      users: [root]\n",
-         "policies.no-root-containers.exemptions.users", "unknown key"),
+        (
+            "policies:\n  no-root-containers:\n    severity: high\n",
+            "policies.no-root-containers.severity",
+            "unknown key",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    require: [limits.cpu]\n",
+            "policies.no-root-containers.require",
+            "unknown key",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    exemptions:\n      envNames: [DEBUG]\n",
+            "policies.no-root-containers.exemptions.envNames",
+            "unknown key",
+        ),
+        (
+            "policies:\n  require-resource-limits:\n    exemptions:\n      envNames: [DEBUG]\n",
+            "policies.require-resource-limits.exemptions.envNames",
+            "unknown key",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    exemptions:\n      users: [root]\n",
+            "policies.no-root-containers.exemptions.users",
+            "unknown key",
+        ),
         ("mode: block\n", "mode", "'block' is not one of enforce, dry-run"),
         ("mode: Enforce\n", "mode", "is not one of"),
         ("mode: 1\n", "mode", "is not one of"),
         ("mode:\n", "mode", "must not be empty"),
-        ("policies:\n  no-root-containers:\n    mode: warn\n",
-         "policies.no-root-containers.mode", "'warn' is not one of"),
-        ("policies:\n  no-root-containers:\n    enabled: 'false'\n",
-         "policies.no-root-containers.enabled", "expected true or false"),
-        ("policies:\n  no-root-containers:\n    enabled: 0\n",
-         "policies.no-root-containers.enabled", "expected true or false"),
-        ("policies:\n  no-root-containers: false\n",
-         "policies.no-root-containers", "expected a mapping"),
-        ("policies:\n  require-resource-limits: []\n",
-         "policies.require-resource-limits", "expected a mapping"),
-        ("policies:\n  require-resource-limits: off\n",
-         "policies.require-resource-limits", "expected a mapping"),
+        (
+            "policies:\n  no-root-containers:\n    mode: warn\n",
+            "policies.no-root-containers.mode",
+            "'warn' is not one of",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    enabled: 'false'\n",
+            "policies.no-root-containers.enabled",
+            "expected true or false",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    enabled: 0\n",
+            "policies.no-root-containers.enabled",
+            "expected true or false",
+        ),
+        (
+            "policies:\n  no-root-containers: false\n",
+            "policies.no-root-containers",
+            "expected a mapping",
+        ),
+        (
+            "policies:\n  require-resource-limits: []\n",
+            "policies.require-resource-limits",
+            "expected a mapping",
+        ),
+        (
+            "policies:\n  require-resource-limits: off\n",
+            "policies.require-resource-limits",
+            "expected a mapping",
+        ),
         ("policies: [no-root-containers]\n", "policies", "expected a mapping"),
         ("exemptNamespaces: kube-system\n", "exemptNamespaces", "expected a list of strings"),
         ("exemptNamespaces: [kube-system, 7]\n", "exemptNamespaces", "expected a list of strings"),
-        ("policies:\n  no-root-containers:\n    exemptions: [legacy]\n",
-         "policies.no-root-containers.exemptions", "expected a mapping"),
-        ("policies:\n  no-root-containers:\n    exemptions:\n      namespaces: legacy\n",
-         "policies.no-root-containers.exemptions.namespaces", "expected a list of strings"),
-        ("policies:\n  require-resource-limits:\n    exemptions:\n      images: [{a: b}]\n",
-         "policies.require-resource-limits.exemptions.images", "expected a list of strings"),
-        ("policies:\n  no-plaintext-secrets:\n    exemptions:\n      envNames: DEBUG\n",
-         "policies.no-plaintext-secrets.exemptions.envNames", "expected a list of strings"),
-        ("policies:\n  no-plaintext-secrets:\n    exemptions:\n      envNames: false\n",
-         "policies.no-plaintext-secrets.exemptions.envNames", "expected a list of strings"),
-        ("policies:\n  require-resource-limits:\n    require: limits.cpu\n",
-         "policies.require-resource-limits.require", "expected a non-empty list"),
-        ("policies:\n  require-resource-limits:\n    require: []\n",
-         "policies.require-resource-limits.require", "expected a non-empty list"),
-        ("policies:\n  require-resource-limits:\n    require: [limits.gpu]\n",
-         "policies.require-resource-limits.require", "unknown resource 'limits.gpu'"),
+        (
+            "policies:\n  no-root-containers:\n    exemptions: [legacy]\n",
+            "policies.no-root-containers.exemptions",
+            "expected a mapping",
+        ),
+        (
+            "policies:\n  no-root-containers:\n    exemptions:\n      namespaces: legacy\n",
+            "policies.no-root-containers.exemptions.namespaces",
+            "expected a list of strings",
+        ),
+        (
+            "policies:\n  require-resource-limits:\n    exemptions:\n      images: [{a: b}]\n",
+            "policies.require-resource-limits.exemptions.images",
+            "expected a list of strings",
+        ),
+        (
+            "policies:\n  no-plaintext-secrets:\n    exemptions:\n      envNames: DEBUG\n",
+            "policies.no-plaintext-secrets.exemptions.envNames",
+            "expected a list of strings",
+        ),
+        (
+            "policies:\n  no-plaintext-secrets:\n    exemptions:\n      envNames: false\n",
+            "policies.no-plaintext-secrets.exemptions.envNames",
+            "expected a list of strings",
+        ),
+        (
+            "policies:\n  require-resource-limits:\n    require: limits.cpu\n",
+            "policies.require-resource-limits.require",
+            "expected a non-empty list",
+        ),
+        (
+            "policies:\n  require-resource-limits:\n    require: []\n",
+            "policies.require-resource-limits.require",
+            "expected a non-empty list",
+        ),
+        (
+            "policies:\n  require-resource-limits:\n    require: [limits.gpu]\n",
+            "policies.require-resource-limits.require",
+            "unknown resource 'limits.gpu'",
+        ),
         ("- mode: enforce\n", "the top level", "expected a mapping"),
         ("enforce\n", "the top level", "expected a mapping"),
     ],
     ids=[
-        "unknown-top-key", "top-key-wrong-case", "unknown-policy-id", "unknown-policy-key",
-        "require-on-root-policy", "env-names-on-root-policy", "env-names-on-limits-policy",
-        "unknown-exemption-key", "bad-mode", "mode-wrong-case", "mode-number", "mode-empty",
-        "bad-policy-mode", "enabled-string", "enabled-number", "policy-body-false",
-        "policy-body-list", "policy-body-yaml-off", "policies-list", "namespaces-string",
-        "namespaces-number-item", "exemptions-list", "exemption-namespaces-string",
-        "exemption-images-object-item", "env-names-not-a-list", "env-names-false",
-        "require-string", "require-empty", "require-unknown", "top-level-list", "top-level-scalar",
+        "unknown-top-key",
+        "top-key-wrong-case",
+        "unknown-policy-id",
+        "unknown-policy-key",
+        "require-on-root-policy",
+        "env-names-on-root-policy",
+        "env-names-on-limits-policy",
+        "unknown-exemption-key",
+        "bad-mode",
+        "mode-wrong-case",
+        "mode-number",
+        "mode-empty",
+        "bad-policy-mode",
+        "enabled-string",
+        "enabled-number",
+        "policy-body-false",
+        "policy-body-list",
+        "policy-body-yaml-off",
+        "policies-list",
+        "namespaces-string",
+        "namespaces-number-item",
+        "exemptions-list",
+        "exemption-namespaces-string",
+        "exemption-images-object-item",
+        "env-names-not-a-list",
+        "env-names-false",
+        "require-string",
+        "require-empty",
+        "require-unknown",
+        "top-level-list",
+        "top-level-scalar",
     ],
 )
 def test_invalid_config_names_file_and_key(
@@ -194,8 +279,11 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 
 # --- what valid settings mean -----------------------------------------------------------------
 
+
 def test_per_policy_settings_are_loaded(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
 mode: dry-run
 exemptNamespaces: [ci]
 policies:
@@ -207,7 +295,8 @@ policies:
   require-resource-limits:
     mode: enforce
     require: [limits.memory, requests.memory]
-""")
+""",
+    )
     config = load_config(path)
     assert config.source == str(path)
     assert config.mode == "dry-run"
@@ -225,8 +314,11 @@ policies:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("", SYSTEM_NAMESPACES), ("exemptNamespaces: []\n", frozenset()),
-     ("exemptNamespaces: [team-a]\n", frozenset({"team-a"}))],
+    [
+        ("", SYSTEM_NAMESPACES),
+        ("exemptNamespaces: []\n", frozenset()),
+        ("exemptNamespaces: [team-a]\n", frozenset({"team-a"})),
+    ],
 )
 def test_exempt_namespaces_replace_the_default(
     tmp_path: Path, text: str, expected: frozenset[str]
@@ -247,8 +339,15 @@ def test_exempt_namespaces_replace_the_default(
     ],
 )
 def test_image_exemptions_are_globs(image: str, exempt: bool) -> None:
-    config = parse_config({"policies": {"no-root-containers": {"exemptions": {
-        "images": ["registry.example.com/legacy/*", "*:debug"]}}}})
+    config = parse_config(
+        {
+            "policies": {
+                "no-root-containers": {
+                    "exemptions": {"images": ["registry.example.com/legacy/*", "*:debug"]}
+                }
+            }
+        }
+    )
     assert by_id(config, "no-root-containers").exempts_image(image) is exempt
 
 
@@ -263,6 +362,7 @@ def test_with_mode_keeps_everything_else() -> None:
 
 
 # --- the environment --------------------------------------------------------------------------
+
 
 def test_environment_unset_uses_the_default() -> None:
     config = config_from_env()
@@ -309,7 +409,10 @@ def test_gatehouse_config_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("GATEHOUSE_CONFIG", str(path))
     config = config_from_env()
     assert (config.source, config.mode, config.exempt_namespaces) == (
-        str(path), "dry-run", frozenset({"ci"}))
+        str(path),
+        "dry-run",
+        frozenset({"ci"}),
+    )
 
 
 def test_gatehouse_config_errors_name_the_file(

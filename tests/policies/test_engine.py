@@ -21,13 +21,17 @@ def container(name: str, image: str = "nginx:1.27", *, safe: bool = True) -> dic
     return {"name": name, "image": image}
 
 
-def deployment(*containers: dict[str, Any], namespace: object = "default",
-               init: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def deployment(
+    *containers: dict[str, Any],
+    namespace: object = "default",
+    init: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": list(containers)}
     if init is not None:
         spec["initContainers"] = init
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": "api", "namespace": namespace},
         "spec": {"template": {"spec": spec}},
     }
@@ -66,20 +70,38 @@ def test_findings_carry_policy_container_and_path(default: Config) -> None:
 
 def test_cronjob_paths_start_at_the_object_root(default: Config) -> None:
     cronjob = {
-        "kind": "CronJob", "metadata": {"namespace": "batch"},
-        "spec": {"jobTemplate": {"spec": {"template": {"spec": {
-            "containers": [container("report")],
-            "initContainers": [{**container("proxy"), "resources": {"limits": {"memory": "1Gi"}},
-                                "restartPolicy": "Always"}],
-        }}}}},
+        "kind": "CronJob",
+        "metadata": {"namespace": "batch"},
+        "spec": {
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [container("report")],
+                            "initContainers": [
+                                {
+                                    **container("proxy"),
+                                    "resources": {"limits": {"memory": "1Gi"}},
+                                    "restartPolicy": "Always",
+                                }
+                            ],
+                        }
+                    }
+                }
+            }
+        },
     }
-    assert summary(evaluate(cronjob, default)) == [(
-        LIMITS_ID, "init:proxy",
-        "spec.jobTemplate.spec.template.spec.initContainers[0].resources.limits.cpu",
-    )]
+    assert summary(evaluate(cronjob, default)) == [
+        (
+            LIMITS_ID,
+            "init:proxy",
+            "spec.jobTemplate.spec.template.spec.initContainers[0].resources.limits.cpu",
+        )
+    ]
 
 
 # --- namespaces -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("namespace", ["kube-system", "kube-public", "kube-node-lease"])
 def test_system_namespaces_are_exempt_by_default(default: Config, namespace: str) -> None:
@@ -95,10 +117,26 @@ def test_explicit_namespace_wins_over_metadata(default: Config) -> None:
 
 @pytest.mark.parametrize(
     "metadata",
-    [None, {}, {"namespace": None}, {"namespace": ["kube-system"]}, {"namespace": {"a": 1}},
-     {"namespace": 3}, "kube-system", ["kube-system"]],
-    ids=["no-metadata", "empty-metadata", "null-namespace", "list-namespace",
-         "object-namespace", "number-namespace", "metadata-string", "metadata-list"],
+    [
+        None,
+        {},
+        {"namespace": None},
+        {"namespace": ["kube-system"]},
+        {"namespace": {"a": 1}},
+        {"namespace": 3},
+        "kube-system",
+        ["kube-system"],
+    ],
+    ids=[
+        "no-metadata",
+        "empty-metadata",
+        "null-namespace",
+        "list-namespace",
+        "object-namespace",
+        "number-namespace",
+        "metadata-string",
+        "metadata-list",
+    ],
 )
 def test_odd_metadata_is_evaluated_as_no_namespace(default: Config, metadata: object) -> None:
     obj = {**BAD}
@@ -126,9 +164,11 @@ def test_per_policy_namespace_exemption() -> None:
 
 # --- image exemptions -------------------------------------------------------------------------
 
+
 def test_image_exemption_applies_per_container_and_per_policy() -> None:
-    config = parse_config({"policies": {ROOT: {"exemptions": {
-        "images": ["registry.example.com/legacy/*"]}}}})
+    config = parse_config(
+        {"policies": {ROOT: {"exemptions": {"images": ["registry.example.com/legacy/*"]}}}}
+    )
     obj = deployment(
         container("old", "registry.example.com/legacy/app:1", safe=False),
         container("new", "registry.example.com/app:2", safe=False),
@@ -166,6 +206,7 @@ def test_image_exemption_does_not_match_a_container_without_image() -> None:
 
 # --- enabled and mode -------------------------------------------------------------------------
 
+
 def test_disabled_policies_do_not_run() -> None:
     config = parse_config({"policies": {LIMITS_ID: {"enabled": False}}})
     assert policies_of(evaluate(BAD, config)) == {ROOT}
@@ -179,8 +220,10 @@ def test_disabled_policies_do_not_run() -> None:
         ({}, {ROOT: "enforce", LIMITS_ID: "enforce"}),
         ({"mode": "dry-run"}, {ROOT: "dry-run", LIMITS_ID: "dry-run"}),
         ({"policies": {LIMITS_ID: {"mode": "dry-run"}}}, {ROOT: "enforce", LIMITS_ID: "dry-run"}),
-        ({"mode": "dry-run", "policies": {ROOT: {"mode": "enforce"}}},
-         {ROOT: "enforce", LIMITS_ID: "dry-run"}),
+        (
+            {"mode": "dry-run", "policies": {ROOT: {"mode": "enforce"}}},
+            {ROOT: "enforce", LIMITS_ID: "dry-run"},
+        ),
     ],
 )
 def test_each_finding_carries_its_policy_mode(
@@ -193,10 +236,13 @@ def test_each_finding_carries_its_policy_mode(
 def test_with_mode_changes_findings_but_not_per_policy_overrides() -> None:
     config = parse_config({"policies": {ROOT: {"mode": "enforce"}}}).with_mode("dry-run")
     assert {f.violation.policy: f.mode for f in evaluate(BAD, config)} == {
-        ROOT: "enforce", LIMITS_ID: "dry-run"}
+        ROOT: "enforce",
+        LIMITS_ID: "dry-run",
+    }
 
 
 # --- malformed objects ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", ["enforce", "dry-run"])
 def test_malformed_object_is_a_finding_in_the_global_mode(mode: str) -> None:
@@ -228,8 +274,10 @@ def test_malformed_object_in_an_exempt_namespace_is_not_evaluated(default: Confi
 
 @pytest.mark.parametrize(
     "obj",
-    [{"kind": "Service", "metadata": {"namespace": "default"}, "spec": {"containers": 1}},
-     {"kind": "ConfigMap", "data": {"password": "x"}}],
+    [
+        {"kind": "Service", "metadata": {"namespace": "default"}, "spec": {"containers": 1}},
+        {"kind": "ConfigMap", "data": {"password": "x"}},
+    ],
     ids=["service", "configmap"],
 )
 def test_kinds_without_pod_spec_have_no_findings(default: Config, obj: dict[str, Any]) -> None:

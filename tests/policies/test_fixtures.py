@@ -27,8 +27,15 @@ from policies.workloads import MALFORMED_ID
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KINDS = (
-    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-    "ReplicationController", "Job", "CronJob", "PodTemplate",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "PodTemplate",
 )
 OWNED = ("no-root-containers", "require-resource-limits")
 _EXPECT = re.compile(r"^# expect: (?P<path>\S+) (?P<label>\S+)\s*$")
@@ -91,12 +98,18 @@ def test_the_tree_has_fixtures_for_the_owned_policies() -> None:
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("# expect: spec.containers[0].securityContext.runAsNonRoot app",
-         ("p", "app", "container", "spec.containers[0].securityContext.runAsNonRoot")),
-        ("# expect: spec.initContainers[2].resources.limits.cpu init:migrate",
-         ("p", "migrate", "initContainer", "spec.initContainers[2].resources.limits.cpu")),
-        ("# expect: spec.ephemeralContainers[0].env[1].value ephemeral:debug",
-         ("p", "debug", "ephemeralContainer", "spec.ephemeralContainers[0].env[1].value")),
+        (
+            "# expect: spec.containers[0].securityContext.runAsNonRoot app",
+            ("p", "app", "container", "spec.containers[0].securityContext.runAsNonRoot"),
+        ),
+        (
+            "# expect: spec.initContainers[2].resources.limits.cpu init:migrate",
+            ("p", "migrate", "initContainer", "spec.initContainers[2].resources.limits.cpu"),
+        ),
+        (
+            "# expect: spec.ephemeralContainers[0].env[1].value ephemeral:debug",
+            ("p", "debug", "ephemeralContainer", "spec.ephemeralContainers[0].env[1].value"),
+        ),
         ("# a comment mentioning expect: nothing", None),
         ("#expect: spec.containers[0] app", None),
     ],
@@ -133,6 +146,7 @@ def test_fixture_produces_exactly_the_expected_violations(
 @pytest.mark.parametrize("policy", sorted({f.policy for f in FIXTURE_LIST}))
 @pytest.mark.parametrize("outcome", ["pass", "fail"])
 def test_every_workload_kind_has_a_fixture(policy: str, outcome: str) -> None:
-    kinds = {f.manifest.get("kind") for f in FIXTURE_LIST
-             if f.policy == policy and f.outcome == outcome}
+    kinds = {
+        f.manifest.get("kind") for f in FIXTURE_LIST if f.policy == policy and f.outcome == outcome
+    }
     assert sorted(set(KINDS) - kinds) == []

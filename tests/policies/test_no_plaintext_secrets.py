@@ -73,8 +73,11 @@ def test_each_format_is_detected(label: str) -> None:
 
 @pytest.mark.parametrize("label", sorted(LOOK_ALIKES))
 def test_every_generated_look_alike_passes(label: str) -> None:
-    flagged = [f"{s.name} ({detect(s.name, s.value)})" for s in LOOK_ALIKES[label]
-               if detect(s.name, s.value) is not None]
+    flagged = [
+        f"{s.name} ({detect(s.name, s.value)})"
+        for s in LOOK_ALIKES[label]
+        if detect(s.name, s.value) is not None
+    ]
     assert not flagged, f"{label}: {', '.join(flagged)}"
 
 
@@ -159,18 +162,39 @@ def test_literal_secrets_are_flagged(name: str, value: str) -> None:
 @pytest.mark.parametrize(
     "name, value",
     [
-        pytest.param("JWT_PRIVATE_JWK", json.dumps({
-            "kty": "EC", "crv": "P-256", "x": b64url(32), "y": b64url(32), "d": b64url(32),
-        }), id="private-jwk-any-name"),
-        pytest.param("SPACES_ACCESS_KEY_ID", chars(string.ascii_uppercase + string.digits, 20),
-                     id="generated-access-key-id"),
-        pytest.param("OTEL_EXPORTER_OTLP_HEADERS",
-                     "x-honeycomb-dataset=prod,x-honeycomb-team=" + chars(ALNUM, 32),
-                     id="header-list-with-key"),
-        pytest.param("REDIS_URL", f"redis://:{chars(ALNUM, 8)}#{chars(ALNUM, 6)}@redis:6379/0",
-                     id="url-password-with-raw-hash"),
-        pytest.param("VAULT_SECRET_ID", str(uuid.UUID(bytes=RNG.randbytes(16), version=4)),
-                     id="approle-secret-id"),
+        pytest.param(
+            "JWT_PRIVATE_JWK",
+            json.dumps(
+                {
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "x": b64url(32),
+                    "y": b64url(32),
+                    "d": b64url(32),
+                }
+            ),
+            id="private-jwk-any-name",
+        ),
+        pytest.param(
+            "SPACES_ACCESS_KEY_ID",
+            chars(string.ascii_uppercase + string.digits, 20),
+            id="generated-access-key-id",
+        ),
+        pytest.param(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-dataset=prod,x-honeycomb-team=" + chars(ALNUM, 32),
+            id="header-list-with-key",
+        ),
+        pytest.param(
+            "REDIS_URL",
+            f"redis://:{chars(ALNUM, 8)}#{chars(ALNUM, 6)}@redis:6379/0",
+            id="url-password-with-raw-hash",
+        ),
+        pytest.param(
+            "VAULT_SECRET_ID",
+            str(uuid.UUID(bytes=RNG.randbytes(16), version=4)),
+            id="approle-secret-id",
+        ),
     ],
 )
 def test_holdout_misses_are_flagged(name: str, value: str) -> None:
@@ -246,8 +270,10 @@ def test_env_name_exemptions(patterns: tuple[str, ...], name: str, flagged: bool
         ({"enabled": True}, Settings()),
         ({"exemptions": {"namespaces": ["dev"]}}, Settings()),
         ({"exemptions": {"envNames": None}}, Settings()),
-        ({"enabled": True, "exemptions": {"envNames": ["SENTRY_DSN", "LEGACY_*"]}},
-         Settings(exempt_env_names=("SENTRY_DSN", "LEGACY_*"))),
+        (
+            {"enabled": True, "exemptions": {"envNames": ["SENTRY_DSN", "LEGACY_*"]}},
+            Settings(exempt_env_names=("SENTRY_DSN", "LEGACY_*")),
+        ),
     ],
 )
 def test_parse_settings(raw: dict[str, Any], expected: Settings) -> None:
@@ -275,7 +301,7 @@ def test_parse_settings_errors(raw: dict[str, Any], message: str) -> None:
 def _leaks(value: str, text: str) -> bool:
     if value in text:
         return True
-    return any(value[i:i + 8] in text for i in range(len(value) - 7))
+    return any(value[i : i + 8] in text for i in range(len(value) - 7))
 
 
 @pytest.mark.parametrize("label", sorted(FORMATS))
@@ -316,4 +342,3 @@ def test_corpus_is_broad() -> None:
     assert len(FORMATS) >= 35
     assert len(NEGATIVES) >= 250
     assert corpus() == CORPUS  # seeded: every run, every worker sees the same rows
-

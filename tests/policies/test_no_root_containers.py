@@ -62,12 +62,16 @@ def run(pod: PodSpec) -> list[Violation]:
         ({"runAsUser": 0}, {"runAsUser": None}, (f"{POD}.runAsUser", IS_ROOT)),
         ({"runAsNonRoot": True}, {"runAsNonRoot": None}, None),
         # unrelated fields do not help
-        ({"runAsGroup": 1000, "fsGroup": 1000}, {"privileged": False},
-         (f"{C0}.runAsNonRoot", MAYBE)),
+        (
+            {"runAsGroup": 1000, "fsGroup": 1000},
+            {"privileged": False},
+            (f"{C0}.runAsNonRoot", MAYBE),
+        ),
     ],
 )
 def test_effective_user(
-    pod_ctx: dict[str, Any] | None, own_ctx: dict[str, Any] | None,
+    pod_ctx: dict[str, Any] | None,
+    own_ctx: dict[str, Any] | None,
     expected: tuple[str, str] | None,
 ) -> None:
     violations = run(spec(pod_ctx, own_ctx))
@@ -77,21 +81,27 @@ def test_effective_user(
     (violation,) = violations
     path, message_start = expected
     assert (violation.policy, violation.container, violation.container_kind) == (
-        ID, "app", "container")
+        ID,
+        "app",
+        "container",
+    )
     assert violation.path == path
     assert violation.message.startswith(message_start)
 
 
 def test_every_container_and_init_container_is_checked_but_not_ephemeral() -> None:
-    pod = PodSpec("spec", {
-        "securityContext": {"runAsNonRoot": True},
-        "containers": [{"name": "ok"}, {"name": "root", "securityContext": {"runAsUser": 0}}],
-        "initContainers": [
-            {"name": "setup", "securityContext": {"runAsNonRoot": False}},
-            {"name": "sidecar", "restartPolicy": "Always", "securityContext": {"runAsUser": 0}},
-        ],
-        "ephemeralContainers": [{"name": "debug", "securityContext": {"runAsUser": 0}}],
-    })
+    pod = PodSpec(
+        "spec",
+        {
+            "securityContext": {"runAsNonRoot": True},
+            "containers": [{"name": "ok"}, {"name": "root", "securityContext": {"runAsUser": 0}}],
+            "initContainers": [
+                {"name": "setup", "securityContext": {"runAsNonRoot": False}},
+                {"name": "sidecar", "restartPolicy": "Always", "securityContext": {"runAsUser": 0}},
+            ],
+            "ephemeralContainers": [{"name": "debug", "securityContext": {"runAsUser": 0}}],
+        },
+    )
     found = [(v.container, v.container_kind, v.path) for v in run(pod)]
     assert found == [
         ("root", "container", "spec.containers[1].securityContext.runAsUser"),
@@ -121,8 +131,12 @@ def test_no_containers_no_violations() -> None:
 
 @pytest.mark.parametrize(
     "pod_ctx, own_ctx, field",
-    [(None, None, "runAsNonRoot"), (None, {"runAsUser": 0}, "runAsUser"),
-     ({"runAsNonRoot": False}, None, "runAsNonRoot"), ({"runAsUser": 0}, None, "runAsUser")],
+    [
+        (None, None, "runAsNonRoot"),
+        (None, {"runAsUser": 0}, "runAsUser"),
+        ({"runAsNonRoot": False}, None, "runAsNonRoot"),
+        ({"runAsUser": 0}, None, "runAsUser"),
+    ],
 )
 def test_message_and_hint_are_one_line_and_name_the_field(
     pod_ctx: dict[str, Any] | None, own_ctx: dict[str, Any] | None, field: str

@@ -46,15 +46,21 @@ def missing(pod: PodSpec, require: list[str] | None = None) -> list[str]:
         ({"limits": None}, None, ["limits.cpu", "limits.memory"]),
         ({"limits": {}}, None, ["limits.cpu", "limits.memory"]),
         ({"requests": {"cpu": "1", "memory": "1Gi"}}, None, ["limits.cpu", "limits.memory"]),
-        ({"limits": {"gpu": "1", "ephemeral-storage": "1Gi"}}, None,
-         ["limits.cpu", "limits.memory"]),
+        (
+            {"limits": {"gpu": "1", "ephemeral-storage": "1Gi"}},
+            None,
+            ["limits.cpu", "limits.memory"],
+        ),
         # only memory required
         ({"limits": {"memory": "256Mi"}}, ["limits.memory"], []),
         ({"limits": {"cpu": "1"}}, ["limits.memory"], ["limits.memory"]),
         # requests too
         ({"limits": {"cpu": "1", "memory": "1Gi"}}, ALL, ["requests.cpu", "requests.memory"]),
-        ({"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}},
-         ALL, []),
+        (
+            {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}},
+            ALL,
+            [],
+        ),
         ({"requests": {"memory": ""}}, ["requests.memory"], ["requests.memory"]),
         # reported in the order the setting lists them
         (None, ["limits.memory", "limits.cpu"], ["limits.memory", "limits.cpu"]),
@@ -68,16 +74,18 @@ def test_required_resources(
 
 def test_containers_and_init_containers_are_checked_ephemeral_are_exempt() -> None:
     limits = {"limits": {"cpu": "1", "memory": "1Gi"}}
-    pod = PodSpec("spec", {
-        "containers": [{"name": "app", "resources": limits}, {"name": "logs"}],
-        "initContainers": [
-            {"name": "migrate", "resources": {"limits": {"memory": "1Gi"}}},
-            {"name": "proxy", "restartPolicy": "Always", "resources": {"limits": {"cpu": "1"}}},
-        ],
-        "ephemeralContainers": [{"name": "debug"}],
-    })
-    found = [(v.policy, v.container, v.container_kind, v.path)
-             for v in check(pod, Settings())]
+    pod = PodSpec(
+        "spec",
+        {
+            "containers": [{"name": "app", "resources": limits}, {"name": "logs"}],
+            "initContainers": [
+                {"name": "migrate", "resources": {"limits": {"memory": "1Gi"}}},
+                {"name": "proxy", "restartPolicy": "Always", "resources": {"limits": {"cpu": "1"}}},
+            ],
+            "ephemeralContainers": [{"name": "debug"}],
+        },
+    )
+    found = [(v.policy, v.container, v.container_kind, v.path) for v in check(pod, Settings())]
     assert found == [
         (ID, "logs", "container", "spec.containers[1].resources.limits.cpu"),
         (ID, "logs", "container", "spec.containers[1].resources.limits.memory"),
@@ -93,8 +101,12 @@ def test_windows_pods_are_still_checked() -> None:
 
 @pytest.mark.parametrize(
     "required, words",
-    [("limits.cpu", ("cpu", "limit")), ("limits.memory", ("memory", "limit")),
-     ("requests.cpu", ("cpu", "request")), ("requests.memory", ("memory", "request"))],
+    [
+        ("limits.cpu", ("cpu", "limit")),
+        ("limits.memory", ("memory", "limit")),
+        ("requests.cpu", ("cpu", "request")),
+        ("requests.memory", ("memory", "request")),
+    ],
 )
 def test_message_and_hint_are_one_line_and_name_the_field(
     required: str, words: tuple[str, str]
@@ -109,6 +121,7 @@ def test_message_and_hint_are_one_line_and_name_the_field(
 
 
 # --- settings ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "raw, expected",

@@ -49,6 +49,7 @@ def problems(obj: Json) -> list[tuple[str, str]]:
 
 # --- where the pod spec is --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pod_spec_path_for_every_kind(kind: str) -> None:
     spec = pod({"name": "app", "image": "nginx"})
@@ -60,7 +61,8 @@ def test_pod_spec_path_for_every_kind(kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_container_paths_start_at_the_object_root(kind: str) -> None:
     spec = pod(
-        {"name": "app"}, {"name": "sidecar"},
+        {"name": "app"},
+        {"name": "sidecar"},
         initContainers=[{"name": "migrate"}, {"name": "proxy", "restartPolicy": "Always"}],
         ephemeralContainers=[{"name": "debug"}],
     )
@@ -94,8 +96,19 @@ def test_container_paths_start_at_the_object_root(kind: str) -> None:
         {"kind": {"name": "Pod"}, "spec": {}},
         {},
     ],
-    ids=["service", "configmap", "secret-kind", "unknown-kind", "lowercase-pod", "missing-kind",
-         "null-kind", "number-kind", "list-kind", "object-kind", "empty-object"],
+    ids=[
+        "service",
+        "configmap",
+        "secret-kind",
+        "unknown-kind",
+        "lowercase-pod",
+        "missing-kind",
+        "null-kind",
+        "number-kind",
+        "list-kind",
+        "object-kind",
+        "empty-object",
+    ],
 )
 def test_other_kinds_have_no_pod_spec(obj: Json) -> None:
     assert pod_specs(obj) == []
@@ -104,6 +117,7 @@ def test_other_kinds_have_no_pod_spec(obj: Json) -> None:
 
 
 # --- malformed shapes -------------------------------------------------------------------------
+
 
 def c(**fields: object) -> dict[str, Any]:
     """A container named app with ``fields``."""
@@ -114,87 +128,194 @@ def c(**fields: object) -> dict[str, Any]:
     "obj, expected",
     [
         (place("Pod", "metadata.name", "x"), [("spec", "expected an object, got nothing")]),
-        (place("Deployment", "spec.template", "pod"),
-         [("spec.template", "expected an object, got a string")]),
-        (place("Deployment", "spec.template.spec", []),
-         [("spec.template.spec", "expected an object, got a list")]),
-        (place("CronJob", "spec.jobTemplate", ["x"]),
-         [("spec.jobTemplate", "expected an object, got a list")]),
+        (
+            place("Deployment", "spec.template", "pod"),
+            [("spec.template", "expected an object, got a string")],
+        ),
+        (
+            place("Deployment", "spec.template.spec", []),
+            [("spec.template.spec", "expected an object, got a list")],
+        ),
+        (
+            place("CronJob", "spec.jobTemplate", ["x"]),
+            [("spec.jobTemplate", "expected an object, got a list")],
+        ),
         (place("PodTemplate", "template", 3), [("template", "expected an object, got a number")]),
-        (workload("Pod", {"containers": {"name": "app"}}),
-         [("spec.containers", "expected a list, got an object")]),
+        (
+            workload("Pod", {"containers": {"name": "app"}}),
+            [("spec.containers", "expected a list, got an object")],
+        ),
         (workload("Pod", {}), [("spec.containers", "expected a list, got nothing")]),
-        (workload("Deployment", {"containers": None}),
-         [("spec.template.spec.containers", "expected a list, got nothing")]),
-        (workload("Pod", pod("app")),
-         [("spec.containers[0]", "expected a container object, got a string")]),
-        (workload("Job", pod(c(), None)),
-         [("spec.template.spec.containers[1]", "expected a container object, got nothing")]),
-        (workload("Pod", pod(c(), initContainers={"name": "x"})),
-         [("spec.initContainers", "expected a list, got an object")]),
-        (workload("Pod", pod(c(), initContainers=[True])),
-         [("spec.initContainers[0]", "expected a container object, got a boolean")]),
-        (workload("Pod", pod(c(), ephemeralContainers=["debug"])),
-         [("spec.ephemeralContainers[0]", "expected a container object, got a string")]),
-        (workload("Pod", pod({"image": "nginx"})),
-         [("spec.containers[0].name", "expected the container's name as a string")]),
-        (workload("Pod", pod(c(name=5))),
-         [("spec.containers[0].name", "expected the container's name as a string")]),
-        (workload("Pod", pod(c(image=["nginx"]))),
-         [("spec.containers[0].image", "expected a string, got a list")]),
-        (workload("Pod", pod(c(env={"TOKEN": "x"}))),
-         [("spec.containers[0].env", "expected a list, got an object")]),
-        (workload("Pod", pod(c(env=[{"name": "A", "value": "1"}, "B=2"]))),
-         [("spec.containers[0].env[1]", "expected an env var object, got a string")]),
-        (workload("Pod", pod(c(env=[{"name": "PORT", "value": 8080}]))),
-         [("spec.containers[0].env[0].value", "expected a string, got a number")]),
-        (workload("Pod", pod(c(env=[{"name": 1, "value": "x"}]))),
-         [("spec.containers[0].env[0].name", "expected the variable's name as a string")]),
-        (workload("Deployment", pod(c(securityContext={"runAsUser": "1000"}))),
-         [("spec.template.spec.containers[0].securityContext.runAsUser",
-           "expected an integer, got a string")]),
-        (workload("Pod", pod(c(securityContext={"runAsUser": True}))),
-         [("spec.containers[0].securityContext.runAsUser", "expected an integer, got a boolean")]),
-        (workload("Pod", pod(c(securityContext={"runAsUser": 1000.5}))),
-         [("spec.containers[0].securityContext.runAsUser", "expected an integer, got a number")]),
-        (workload("Pod", pod(c(), securityContext={"runAsUser": False})),
-         [("spec.securityContext.runAsUser", "expected an integer, got a boolean")]),
-        (workload("Pod", pod(c(securityContext={"runAsNonRoot": "true"}))),
-         [("spec.containers[0].securityContext.runAsNonRoot",
-           "expected true or false, got a string")]),
-        (workload("Pod", pod(c(), securityContext={"runAsNonRoot": 1})),
-         [("spec.securityContext.runAsNonRoot", "expected true or false, got a number")]),
-        (workload("Pod", pod(c(securityContext=[{"runAsUser": 1000}]))),
-         [("spec.containers[0].securityContext", "expected an object, got a list")]),
-        (workload("Pod", pod(c(), securityContext=["runAsNonRoot"])),
-         [("spec.securityContext", "expected an object, got a list")]),
-        (workload("Pod", pod(c(resources="small"))),
-         [("spec.containers[0].resources", "expected an object, got a string")]),
-        (workload("CronJob", pod(c(resources={"limits": [{"cpu": "1"}]}))),
-         [("spec.jobTemplate.spec.template.spec.containers[0].resources.limits",
-           "expected an object, got a list")]),
-        (workload("Pod", pod(c(resources={"requests": "1"}))),
-         [("spec.containers[0].resources.requests", "expected an object, got a string")]),
-        (workload("Pod", pod(c(), os="windows")),
-         [("spec.os", "expected an object, got a string")]),
+        (
+            workload("Deployment", {"containers": None}),
+            [("spec.template.spec.containers", "expected a list, got nothing")],
+        ),
+        (
+            workload("Pod", pod("app")),
+            [("spec.containers[0]", "expected a container object, got a string")],
+        ),
+        (
+            workload("Job", pod(c(), None)),
+            [("spec.template.spec.containers[1]", "expected a container object, got nothing")],
+        ),
+        (
+            workload("Pod", pod(c(), initContainers={"name": "x"})),
+            [("spec.initContainers", "expected a list, got an object")],
+        ),
+        (
+            workload("Pod", pod(c(), initContainers=[True])),
+            [("spec.initContainers[0]", "expected a container object, got a boolean")],
+        ),
+        (
+            workload("Pod", pod(c(), ephemeralContainers=["debug"])),
+            [("spec.ephemeralContainers[0]", "expected a container object, got a string")],
+        ),
+        (
+            workload("Pod", pod({"image": "nginx"})),
+            [("spec.containers[0].name", "expected the container's name as a string")],
+        ),
+        (
+            workload("Pod", pod(c(name=5))),
+            [("spec.containers[0].name", "expected the container's name as a string")],
+        ),
+        (
+            workload("Pod", pod(c(image=["nginx"]))),
+            [("spec.containers[0].image", "expected a string, got a list")],
+        ),
+        (
+            workload("Pod", pod(c(env={"TOKEN": "x"}))),
+            [("spec.containers[0].env", "expected a list, got an object")],
+        ),
+        (
+            workload("Pod", pod(c(env=[{"name": "A", "value": "1"}, "B=2"]))),
+            [("spec.containers[0].env[1]", "expected an env var object, got a string")],
+        ),
+        (
+            workload("Pod", pod(c(env=[{"name": "PORT", "value": 8080}]))),
+            [("spec.containers[0].env[0].value", "expected a string, got a number")],
+        ),
+        (
+            workload("Pod", pod(c(env=[{"name": 1, "value": "x"}]))),
+            [("spec.containers[0].env[0].name", "expected the variable's name as a string")],
+        ),
+        (
+            workload("Deployment", pod(c(securityContext={"runAsUser": "1000"}))),
+            [
+                (
+                    "spec.template.spec.containers[0].securityContext.runAsUser",
+                    "expected an integer, got a string",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"runAsUser": True}))),
+            [
+                (
+                    "spec.containers[0].securityContext.runAsUser",
+                    "expected an integer, got a boolean",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"runAsUser": 1000.5}))),
+            [("spec.containers[0].securityContext.runAsUser", "expected an integer, got a number")],
+        ),
+        (
+            workload("Pod", pod(c(), securityContext={"runAsUser": False})),
+            [("spec.securityContext.runAsUser", "expected an integer, got a boolean")],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"runAsNonRoot": "true"}))),
+            [
+                (
+                    "spec.containers[0].securityContext.runAsNonRoot",
+                    "expected true or false, got a string",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(), securityContext={"runAsNonRoot": 1})),
+            [("spec.securityContext.runAsNonRoot", "expected true or false, got a number")],
+        ),
+        (
+            workload("Pod", pod(c(securityContext=[{"runAsUser": 1000}]))),
+            [("spec.containers[0].securityContext", "expected an object, got a list")],
+        ),
+        (
+            workload("Pod", pod(c(), securityContext=["runAsNonRoot"])),
+            [("spec.securityContext", "expected an object, got a list")],
+        ),
+        (
+            workload("Pod", pod(c(resources="small"))),
+            [("spec.containers[0].resources", "expected an object, got a string")],
+        ),
+        (
+            workload("CronJob", pod(c(resources={"limits": [{"cpu": "1"}]}))),
+            [
+                (
+                    "spec.jobTemplate.spec.template.spec.containers[0].resources.limits",
+                    "expected an object, got a list",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(resources={"requests": "1"}))),
+            [("spec.containers[0].resources.requests", "expected an object, got a string")],
+        ),
+        (
+            workload("Pod", pod(c(), os="windows")),
+            [("spec.os", "expected an object, got a string")],
+        ),
         # every problem is reported, not just the first
-        (workload("StatefulSet", pod(
-            c(env="A=1"), 42, initContainers=[c(securityContext={"runAsUser": "0"})])),
-         [("spec.template.spec.containers[0].env", "expected a list, got a string"),
-          ("spec.template.spec.containers[1]", "expected a container object, got a number"),
-          ("spec.template.spec.initContainers[0].securityContext.runAsUser",
-           "expected an integer, got a string")]),
+        (
+            workload(
+                "StatefulSet",
+                pod(c(env="A=1"), 42, initContainers=[c(securityContext={"runAsUser": "0"})]),
+            ),
+            [
+                ("spec.template.spec.containers[0].env", "expected a list, got a string"),
+                ("spec.template.spec.containers[1]", "expected a container object, got a number"),
+                (
+                    "spec.template.spec.initContainers[0].securityContext.runAsUser",
+                    "expected an integer, got a string",
+                ),
+            ],
+        ),
     ],
     ids=[
-        "pod-spec-missing", "template-string", "template-spec-list", "cronjob-jobtemplate-list",
-        "podtemplate-template-number", "containers-object", "containers-missing",
-        "containers-null", "container-string", "container-null", "init-containers-object",
-        "init-container-bool", "ephemeral-container-string", "container-name-missing",
-        "container-name-number", "image-list", "env-object", "env-entry-string",
-        "env-value-number", "env-name-number", "run-as-user-string", "run-as-user-bool",
-        "run-as-user-float", "pod-run-as-user-bool", "run-as-non-root-string",
-        "pod-run-as-non-root-number", "security-context-list", "pod-security-context-list",
-        "resources-string", "limits-list", "requests-string", "os-string", "several-problems",
+        "pod-spec-missing",
+        "template-string",
+        "template-spec-list",
+        "cronjob-jobtemplate-list",
+        "podtemplate-template-number",
+        "containers-object",
+        "containers-missing",
+        "containers-null",
+        "container-string",
+        "container-null",
+        "init-containers-object",
+        "init-container-bool",
+        "ephemeral-container-string",
+        "container-name-missing",
+        "container-name-number",
+        "image-list",
+        "env-object",
+        "env-entry-string",
+        "env-value-number",
+        "env-name-number",
+        "run-as-user-string",
+        "run-as-user-bool",
+        "run-as-user-float",
+        "pod-run-as-user-bool",
+        "run-as-non-root-string",
+        "pod-run-as-non-root-number",
+        "security-context-list",
+        "pod-security-context-list",
+        "resources-string",
+        "limits-list",
+        "requests-string",
+        "os-string",
+        "several-problems",
     ],
 )
 def test_malformed_objects_name_every_path(obj: Json, expected: list[tuple[str, str]]) -> None:
@@ -219,8 +340,14 @@ def test_malformed_env_value_is_never_echoed() -> None:
         pod(c(), initContainers=None, ephemeralContainers=None, securityContext=None, os=None),
         pod(),  # an empty container list is the API server's business, not a shape error
     ],
-    ids=["null-fields", "null-limits", "null-security-fields", "env-without-value",
-         "null-lists", "no-containers"],
+    ids=[
+        "null-fields",
+        "null-limits",
+        "null-security-fields",
+        "env-without-value",
+        "null-lists",
+        "no-containers",
+    ],
 )
 def test_well_formed_specs_are_accepted(spec: Json) -> None:
     assert pod_specs(workload("Deployment", spec)) == [PodSpec("spec.template.spec", spec)]
@@ -229,18 +356,44 @@ def test_well_formed_specs_are_accepted(spec: Json) -> None:
 # --- property: garbage in the pod spec positions never crashes the engine ------------------------
 
 VOCABULARY = (
-    "containers", "initContainers", "ephemeralContainers", "name", "image", "env", "value",
-    "valueFrom", "securityContext", "runAsUser", "runAsNonRoot", "resources", "limits",
-    "requests", "cpu", "memory", "os", "windows", "restartPolicy", "template", "spec",
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "name",
+    "image",
+    "env",
+    "value",
+    "valueFrom",
+    "securityContext",
+    "runAsUser",
+    "runAsNonRoot",
+    "resources",
+    "limits",
+    "requests",
+    "cpu",
+    "memory",
+    "os",
+    "windows",
+    "restartPolicy",
+    "template",
+    "spec",
     "jobTemplate",
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
     | st.sampled_from(VOCABULARY),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), children, max_size=5)
+    ),
     max_leaves=25,
 )
+
+
 def pod_like(garbage: bool) -> st.SearchStrategy[dict[str, Any]]:
     """Pod-spec-shaped dicts; with ``garbage`` any field may also hold any JSON value."""
 
@@ -249,29 +402,48 @@ def pod_like(garbage: bool) -> st.SearchStrategy[dict[str, Any]]:
 
     quantity = field(st.sampled_from([None, "", "500m", "1", "256Mi"]) | st.integers())
     resources = st.fixed_dictionaries({}, optional={"cpu": quantity, "memory": quantity})
-    env_var = st.fixed_dictionaries({"name": field(st.text(max_size=6))},
-                                    optional={"value": field(st.text(max_size=6))})
-    security = st.fixed_dictionaries({}, optional={
-        "runAsUser": field(st.none() | st.integers(-1, 70000) | st.just(0)),
-        "runAsNonRoot": field(st.none() | st.booleans()),
-    })
-    container = st.fixed_dictionaries({"name": field(st.text(max_size=5))}, optional={
-        "image": field(st.sampled_from(["nginx", "registry.example.com/legacy/app:1"])),
-        "securityContext": field(st.none() | security),
-        "resources": field(st.none() | st.fixed_dictionaries(
-            {}, optional={"limits": field(st.none() | resources),
-                          "requests": field(st.none() | resources)})),
-        "env": field(st.none() | st.lists(field(env_var), max_size=3)),
-        "restartPolicy": field(st.just("Always")),
-    })
+    env_var = st.fixed_dictionaries(
+        {"name": field(st.text(max_size=6))}, optional={"value": field(st.text(max_size=6))}
+    )
+    security = st.fixed_dictionaries(
+        {},
+        optional={
+            "runAsUser": field(st.none() | st.integers(-1, 70000) | st.just(0)),
+            "runAsNonRoot": field(st.none() | st.booleans()),
+        },
+    )
+    container = st.fixed_dictionaries(
+        {"name": field(st.text(max_size=5))},
+        optional={
+            "image": field(st.sampled_from(["nginx", "registry.example.com/legacy/app:1"])),
+            "securityContext": field(st.none() | security),
+            "resources": field(
+                st.none()
+                | st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "limits": field(st.none() | resources),
+                        "requests": field(st.none() | resources),
+                    },
+                )
+            ),
+            "env": field(st.none() | st.lists(field(env_var), max_size=3)),
+            "restartPolicy": field(st.just("Always")),
+        },
+    )
     containers = field(st.lists(field(container), max_size=3))
-    return st.fixed_dictionaries({"containers": containers}, optional={
-        "initContainers": field(st.none() | st.lists(field(container), max_size=2)),
-        "ephemeralContainers": field(st.none() | st.lists(field(container), max_size=2)),
-        "securityContext": field(st.none() | security),
-        "os": field(st.none() | st.fixed_dictionaries(
-            {"name": field(st.sampled_from(["linux", "windows"]))})),
-    })
+    return st.fixed_dictionaries(
+        {"containers": containers},
+        optional={
+            "initContainers": field(st.none() | st.lists(field(container), max_size=2)),
+            "ephemeralContainers": field(st.none() | st.lists(field(container), max_size=2)),
+            "securityContext": field(st.none() | security),
+            "os": field(
+                st.none()
+                | st.fixed_dictionaries({"name": field(st.sampled_from(["linux", "windows"]))})
+            ),
+        },
+    )
 
 
 @st.composite
@@ -288,13 +460,17 @@ def objects_with_garbage(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return kind, obj
 
 
-EXEMPTING = parse_config({"policies": {
-    "no-root-containers": {"mode": "dry-run", "exemptions": {"namespaces": ["legacy"]}},
-    "require-resource-limits": {
-        "require": ["limits.memory", "requests.cpu"],
-        "exemptions": {"images": ["registry.example.com/legacy/*"]},
-    },
-}})
+EXEMPTING = parse_config(
+    {
+        "policies": {
+            "no-root-containers": {"mode": "dry-run", "exemptions": {"namespaces": ["legacy"]}},
+            "require-resource-limits": {
+                "require": ["limits.memory", "requests.cpu"],
+                "exemptions": {"images": ["registry.example.com/legacy/*"]},
+            },
+        }
+    }
+)
 
 
 @pytest.mark.parametrize("config", [CONFIG, EXEMPTING], ids=["default-config", "exempting-config"])

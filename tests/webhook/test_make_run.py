@@ -18,7 +18,10 @@ def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> Non
     certs = tmp_path / "certs"
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}", f"CERT_DIR={certs}"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env={**os.environ, "MAKEFLAGS": ""},
     )
     try:
@@ -29,13 +32,18 @@ def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> Non
                 ready = requests.get(f"{url}/readyz", verify=certs / "client.pem", timeout=2)
                 break
             except (requests.ConnectionError, OSError):  # not listening, or no CA written yet
-                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+                assert process.poll() is None, (
+                    process.stdout.read().decode() if process.stdout else ""
+                )
                 assert time.monotonic() < deadline, "make run did not start serving in 60 s"
                 time.sleep(0.2)
         assert ready.status_code == 200
         answer = requests.post(
-            f"{url}/validate?timeout=5s", data=json.dumps(review(pod(leaky_container()))),
-            headers={"Content-Type": "application/json"}, verify=certs / "client.pem", timeout=10,
+            f"{url}/validate?timeout=5s",
+            data=json.dumps(review(pod(leaky_container()))),
+            headers={"Content-Type": "application/json"},
+            verify=certs / "client.pem",
+            timeout=10,
         ).json()
         assert answer["response"]["allowed"] is False
     finally:

@@ -1,7 +1,7 @@
 """The admission protocol through the Flask test client: what the API server sends and gets."""
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask.testing import FlaskClient
@@ -69,8 +69,12 @@ def test_delete_and_connect_are_allowed(client: FlaskClient, operation: str) -> 
 
 
 def test_kinds_without_pod_spec_are_allowed(client: FlaskClient) -> None:
-    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
-                  "data": {"PASSWORD": "hunter2-hunter2"}}
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"PASSWORD": "hunter2-hunter2"},
+    }
     assert post(client, review(config_map))["response"]["allowed"] is True
 
 
@@ -85,7 +89,9 @@ def test_exempt_namespace_is_not_evaluated(client: FlaskClient) -> None:
 
 
 class TestUpdate:
-    def test_scaling_a_workload_that_predates_the_policy_is_allowed(self, client: FlaskClient) -> None:
+    def test_scaling_a_workload_that_predates_the_policy_is_allowed(
+        self, client: FlaskClient
+    ) -> None:
         old = deployment(leaky_container(), replicas=2)
         new = deployment(leaky_container(), replicas=5)
         answer = post(client, review(new, operation="UPDATE", old=old))["response"]
@@ -97,7 +103,9 @@ class TestUpdate:
         new = deployment({**leaky_container(), "image": "registry.example.com/app:2.0"})
         assert post(client, review(new, operation="UPDATE", old=old))["response"]["allowed"] is True
 
-    def test_inserting_an_env_var_does_not_turn_an_old_violation_new(self, client: FlaskClient) -> None:
+    def test_inserting_an_env_var_does_not_turn_an_old_violation_new(
+        self, client: FlaskClient
+    ) -> None:
         old = deployment(leaky_container())
         moved = leaky_container()
         moved["env"].insert(0, {"name": "TZ", "value": "UTC"})
@@ -114,8 +122,13 @@ class TestUpdate:
 
 
 class TestControllerCreatedPods:
-    OWNER = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9c", "uid": "u1",
-             "controller": True}
+    OWNER: ClassVar[dict[str, Any]] = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": "web-5d9c",
+        "uid": "u1",
+        "controller": True,
+    }
 
     def owned_pod(self, owner: dict[str, Any]) -> dict[str, Any]:
         leaky = pod(leaky_container())
@@ -127,7 +140,9 @@ class TestControllerCreatedPods:
         answer = post(client, review(self.owned_pod(self.OWNER), user=user))
         assert answer["response"]["allowed"] is True
 
-    def test_a_person_copying_the_owner_reference_is_still_checked(self, client: FlaskClient) -> None:
+    def test_a_person_copying_the_owner_reference_is_still_checked(
+        self, client: FlaskClient
+    ) -> None:
         answer = post(client, review(self.owned_pod(self.OWNER), user="mallory@example.com"))
         assert answer["response"]["allowed"] is False
 
@@ -136,11 +151,16 @@ class TestControllerCreatedPods:
     ) -> None:
         user = "system:serviceaccount:kube-system:replicaset-controller"
         not_its_owner = {**self.OWNER, "kind": "CustomThing"}
-        assert post(client, review(self.owned_pod(not_its_owner), user=user))["response"]["allowed"] is False
+        assert (
+            post(client, review(self.owned_pod(not_its_owner), user=user))["response"]["allowed"]
+            is False
+        )
 
     def test_a_non_controller_owner_reference_is_checked(self, client: FlaskClient) -> None:
         user = "system:serviceaccount:kube-system:replicaset-controller"
-        answer = post(client, review(self.owned_pod({**self.OWNER, "controller": False}), user=user))
+        answer = post(
+            client, review(self.owned_pod({**self.OWNER, "controller": False}), user=user)
+        )
         assert answer["response"]["allowed"] is False
 
     def test_replicasets_from_the_deployment_controller_are_judged_at_the_deployment(
@@ -149,7 +169,13 @@ class TestControllerCreatedPods:
         replica_set = deployment(leaky_container())
         replica_set["kind"] = "ReplicaSet"
         replica_set["metadata"]["ownerReferences"] = [
-            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "u2", "controller": True}
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": "web",
+                "uid": "u2",
+                "controller": True,
+            }
         ]
         user = "system:serviceaccount:kube-system:deployment-controller"
         assert post(client, review(replica_set, user=user))["response"]["allowed"] is True
@@ -160,17 +186,23 @@ class TestDryRun:
     def client(self) -> FlaskClient:
         return create_app(load_config().with_mode("dry-run")).test_client()
 
-    def test_nothing_is_denied_and_each_violation_is_a_short_warning(self, client: FlaskClient) -> None:
+    def test_nothing_is_denied_and_each_violation_is_a_short_warning(
+        self, client: FlaskClient
+    ) -> None:
         answer = post(client, review(pod(leaky_container("api"))))["response"]
         assert answer["allowed"] is True
         assert "status" not in answer
         assert len(answer["warnings"]) == 4
         assert all(len(w) < 120 for w in answer["warnings"])
-        assert any(w.startswith("[no-plaintext-secrets] would deny: api: env AWS_ACCESS_KEY_ID")
-                   for w in answer["warnings"])
+        assert any(
+            w.startswith("[no-plaintext-secrets] would deny: api: env AWS_ACCESS_KEY_ID")
+            for w in answer["warnings"]
+        )
 
     def test_violations_are_audit_annotations(self, client: FlaskClient) -> None:
-        annotations = post(client, review(pod(leaky_container("api"))))["response"]["auditAnnotations"]
+        annotations = post(client, review(pod(leaky_container("api"))))["response"][
+            "auditAnnotations"
+        ]
         assert set(annotations) == {
             "would-deny.no-plaintext-secrets",
             "would-deny.no-root-containers",
@@ -186,7 +218,9 @@ class TestDryRun:
 
 
 def test_per_policy_mode_enforces_one_policy_and_warns_on_the_rest() -> None:
-    config = parse_config({"mode": "dry-run", "policies": {"no-plaintext-secrets": {"mode": "enforce"}}})
+    config = parse_config(
+        {"mode": "dry-run", "policies": {"no-plaintext-secrets": {"mode": "enforce"}}}
+    )
     client = create_app(config).test_client()
     answer = post(client, review(pod(leaky_container())))["response"]
     assert answer["allowed"] is False
@@ -213,7 +247,9 @@ def test_invalid_config_is_not_ready_and_refuses_reviews(
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert "mode: 'sometimes' is not one of enforce, dry-run" in ready.get_data(as_text=True)
-    answer = client.post("/validate", data=json.dumps(review(pod())), content_type="application/json")
+    answer = client.post(
+        "/validate", data=json.dumps(review(pod())), content_type="application/json"
+    )
     assert answer.status_code == 503
 
 
@@ -221,8 +257,14 @@ def test_metrics_count_requests_violations_and_latency(client: FlaskClient) -> N
     post(client, review(pod(leaky_container())))
     post(client, review(pod()))
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'gatehouse_admission_requests_total{decision="deny",kind="Pod",operation="CREATE"} 1.0' in text
-    assert 'gatehouse_admission_requests_total{decision="allow",kind="Pod",operation="CREATE"} 1.0' in text
+    assert (
+        'gatehouse_admission_requests_total{decision="deny",kind="Pod",operation="CREATE"} 1.0'
+        in text
+    )
+    assert (
+        'gatehouse_admission_requests_total{decision="allow",kind="Pod",operation="CREATE"} 1.0'
+        in text
+    )
     assert 'gatehouse_violations_total{mode="enforce",policy="no-root-containers"} 1.0' in text
     assert "gatehouse_admission_duration_seconds_count 2.0" in text
     assert AWS_KEY_ID not in text
@@ -233,4 +275,7 @@ def test_a_warning_drops_the_field_rather_than_cut_the_message() -> None:
     name = "AWS_ACCESS_KEY_ID_FOR_THE_BILLING_EXPORT"
     leaky = container(env=[{"name": name, "value": AWS_KEY_ID}])
     (warning,) = post(client, review(pod(leaky)))["response"]["warnings"]
-    assert warning == f"[no-plaintext-secrets] would deny: app: env {name} holds a literal AWS access key id"
+    assert (
+        warning
+        == f"[no-plaintext-secrets] would deny: app: env {name} holds a literal AWS access key id"
+    )

@@ -18,11 +18,16 @@ from tests.server import Server, serve
 
 
 def connect(server: Server) -> http.client.HTTPSConnection:
-    return http.client.HTTPSConnection("localhost", server.port, context=server.ssl_context(), timeout=10)
+    return http.client.HTTPSConnection(
+        "localhost", server.port, context=server.ssl_context(), timeout=10
+    )
 
 
-def post(conn: http.client.HTTPSConnection, body: bytes | dict[str, Any],
-         content_type: str = "application/json") -> tuple[int, Any]:
+def post(
+    conn: http.client.HTTPSConnection,
+    body: bytes | dict[str, Any],
+    content_type: str = "application/json",
+) -> tuple[int, Any]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     conn.request("POST", "/validate?timeout=5s", body=data, headers={"Content-Type": content_type})
     response = conn.getresponse()
@@ -69,14 +74,30 @@ def test_keep_alive_one_connection_serves_many_reviews(server: Server) -> None:
         (b"{not json", "application/json", 400),
         (b"", "application/json", 400),
         (b"[]", "application/json", 400),
-        (json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                     "request": {"operation": "CREATE"}}).encode(), "application/json", 400),
-        (json.dumps({"apiVersion": "v1", "kind": "AdmissionReview", "request": {"uid": "x"}}).encode(),
-         "application/json", 400),
+        (
+            json.dumps(
+                {
+                    "apiVersion": "admission.k8s.io/v1",
+                    "kind": "AdmissionReview",
+                    "request": {"operation": "CREATE"},
+                }
+            ).encode(),
+            "application/json",
+            400,
+        ),
+        (
+            json.dumps(
+                {"apiVersion": "v1", "kind": "AdmissionReview", "request": {"uid": "x"}}
+            ).encode(),
+            "application/json",
+            400,
+        ),
         (json.dumps(review(pod())).encode(), "text/plain", 415),
     ],
 )
-def test_bad_input_over_the_wire(server: Server, body: bytes, content_type: str, status: int) -> None:
+def test_bad_input_over_the_wire(
+    server: Server, body: bytes, content_type: str, status: int
+) -> None:
     conn = connect(server)
     got, answer = post(conn, body, content_type)
     assert got == status
@@ -85,11 +106,15 @@ def test_bad_input_over_the_wire(server: Server, body: bytes, content_type: str,
 
 
 def test_oversized_body_is_refused_before_it_is_read(server: Server) -> None:
-    with socket.create_connection(("127.0.0.1", server.port)) as raw, \
-            server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", server.port)) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         tls.settimeout(10)
-        tls.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: 104857600\r\n\r\n" + b" " * 65536)
+        tls.sendall(
+            b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 104857600\r\n\r\n" + b" " * 65536
+        )
         started = time.monotonic()
         head = tls.recv(4096)
     assert head.startswith(b"HTTP/1.1 413")
@@ -126,8 +151,13 @@ def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
         conn.request("GET", "/metrics")
         text = conn.getresponse().read().decode()
     assert len(pids) == 2
-    assert f'gatehouse_admission_requests_total{{decision="deny",kind="Pod",operation="CREATE"}} {sent}.0' in text
-    assert f'gatehouse_violations_total{{mode="enforce",policy="no-root-containers"}} {sent}.0' in text
+    assert (
+        f'gatehouse_admission_requests_total{{decision="deny",kind="Pod",operation="CREATE"}} {sent}.0'
+        in text
+    )
+    assert (
+        f'gatehouse_violations_total{{mode="enforce",policy="no-root-containers"}} {sent}.0' in text
+    )
     assert AWS_KEY_ID not in text
 
 
@@ -143,7 +173,10 @@ def test_one_json_log_line_per_decision_without_secrets(tmp_path: Path) -> None:
     entry = decisions[0]
     assert entry["decision"] == "deny" and entry["kind"] == "Pod" and entry["operation"] == "CREATE"
     assert entry["user"] == "alice@example.com"
-    assert {v["policy"] for v in entry["violations"]} >= {"no-root-containers", "require-resource-limits"}
+    assert {v["policy"] for v in entry["violations"]} >= {
+        "no-root-containers",
+        "require-resource-limits",
+    }
     assert AWS_KEY_ID not in log
     assert "object" not in entry
 
@@ -161,19 +194,26 @@ def test_dry_run_mode_from_the_environment(tmp_path: Path) -> None:
 def test_invalid_config_stops_start_up_with_the_key_named(tmp_path: Path) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("policies:\n  no-root-containers:\n    enabeld: true\n")
-    with pytest.raises(RuntimeError, match=r"policies\.no-root-containers\.enabeld: unknown key"), \
-            serve(tmp_path, env={"GATEHOUSE_CONFIG": str(bad)}):
+    with (
+        pytest.raises(RuntimeError, match=r"policies\.no-root-containers\.enabeld: unknown key"),
+        serve(tmp_path, env={"GATEHOUSE_CONFIG": str(bad)}),
+    ):
         pass
 
 
-def test_certificate_swapped_on_disk_is_used_by_new_connections_without_failures(tmp_path: Path) -> None:
+def test_certificate_swapped_on_disk_is_used_by_new_connections_without_failures(
+    tmp_path: Path,
+) -> None:
     ca = trustme.CA()
     ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "tls.crt", tmp_path / "tls.key"
     ca.cert_pem.write_to_path(str(ca_file))
 
     def install(cert: trustme.LeafCert) -> None:
         """Like the kubelet: write the new pair aside, then rename it into place."""
-        for blob, target in ((cert.private_key_pem, key_file), (cert.cert_chain_pems[0], cert_file)):
+        for blob, target in (
+            (cert.private_key_pem, key_file),
+            (cert.cert_chain_pems[0], cert_file),
+        ):
             staged = target.with_suffix(".new")
             blob.write_to_path(str(staged))
             os.replace(staged, target)
@@ -185,6 +225,7 @@ def test_certificate_swapped_on_disk_is_used_by_new_connections_without_failures
     stop = threading.Event()
 
     with serve(tmp_path, certs=(ca_file, cert_file, key_file)) as running:
+
         def load() -> None:
             while not stop.is_set():
                 try:
@@ -195,7 +236,7 @@ def test_certificate_swapped_on_disk_is_used_by_new_connections_without_failures
                     conn.close()
                     if status != 200:
                         failures.append(f"HTTP {status}")
-                except Exception as exc:  # noqa: BLE001 - every failure is a test failure
+                except Exception as exc:
                     failures.append(repr(exc))
 
         workers = [threading.Thread(target=load) for _ in range(4)]

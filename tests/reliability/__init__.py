@@ -1,0 +1,1 @@
+"""Reliability: the real server under load, faults, hostile input and slow clients."""

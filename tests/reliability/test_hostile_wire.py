@@ -1,0 +1,80 @@
+"""Hostile input over the wire: the real server, one keep-alive connection, no 500, no hang.
+
+A sample of hostile.hostile_bodies is POSTed to gunicorn over TLS; afterwards the
+server's log must hold no unexpected error. Oversized bodies with a Content-Length
+are covered in tests/webhook/test_server.py; here a chunked one is refused too.
+"""
+
+import json
+import time
+import uuid
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.manifests import pod, review
+from tests.reliability.hostile import budget, hostile_bodies
+from tests.reliability.report import Ledger
+from tests.reliability.wire import PIECE, EarlyAnswerClient
+from tests.server import Server
+from webhook.app import MAX_BODY_BYTES
+
+UNREAD_BODY_KEPT = 64 * 1024  # gunicorn drains this much of an unread body to keep alive
+CONTENT_TYPES = st.sampled_from(
+    ["application/json"] * 8
+    + ["application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded"]
+)
+
+
+def test_hostile_bodies_over_one_keep_alive_connection(server: Server, ledger: Ledger) -> None:
+    client = EarlyAnswerClient(server)
+    client.post(json.dumps(review(pod())).encode())
+
+    @budget(300)
+    @given(body=hostile_bodies, content_type=CONTENT_TYPES)
+    def answers_every_body(body: bytes, content_type: str) -> None:
+        ledger.add("inputs", 1)
+        try:
+            answer = client.post(body, content_type)
+        except BaseException:
+            client.close()  # a failed example must not leave the next one mid-request
+            raise
+        if not content_type.startswith("application/json"):
+            assert answer.status == 415
+        assert answer.status in (200, 400, 413, 415), answer
+        assert answer.status == 200 or set(orjson.loads(answer.body)) == {"error"}
+        if answer.status in (413, 415) and len(body) > UNREAD_BODY_KEPT:
+            client.close()  # the server will not read that body to reuse the connection
+        else:
+            assert not answer.closed  # answered, and kept alive
+
+    answers_every_body()
+    marker = review(pod(), user=f"marker-{uuid.uuid4()}")
+    assert client.post(json.dumps(marker).encode()).status == 200
+    client.close()
+    log = _log_through(server, marker["request"]["userInfo"]["username"])
+    assert '"unexpected error"' not in log and "Traceback" not in log
+
+
+def _log_through(server: Server, marker: str, seconds: float = 10.0) -> str:
+    """The server's log once ``marker`` is in it: everything the same worker logged before."""
+    deadline = time.monotonic() + seconds
+    while marker not in (log := server.log()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker in log
+    return log
+
+
+def test_chunked_body_over_the_limit_is_refused_before_it_is_all_sent(
+    server: Server, ledger: Ledger
+) -> None:
+    offered = 12 * MAX_BODY_BYTES  # far more than the server may take in
+    body = (b" " * PIECE for _ in range(offered // PIECE))
+    client = EarlyAnswerClient(server)
+    answer = client.stream(body, "application/json", length=None)
+    client.close()
+    ledger.add("inputs", 1)
+    assert answer.status == 413
+    assert set(orjson.loads(answer.body)) == {"error"}
+    assert answer.sent < offered / 2  # refused while most of it was still unsent
