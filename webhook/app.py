@@ -1,10 +1,11 @@
 """The Flask app the API server talks to: ``gunicorn 'webhook.app:create_app()'``."""
 
+import os
 import time
 
 import orjson
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from policies.config import Config, ConfigError
 from webhook import settings
@@ -13,13 +14,22 @@ from webhook.decision import decide
 from webhook.metrics import Metrics
 from webhook.response import build_response, error_body
 from webhook.review import BadRequest, parse_review
+from webhook.tls import peer_verified
 
 JSON = "application/json"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # large pods are real; anything past this is refused with 413
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """An app judging with ``config``, or with the server's configuration (see settings)."""
+def create_app(config: Config | None = None, require_client_cert: bool | None = None) -> Flask:
+    """An app judging with ``config``, or with the server's configuration (see settings).
+
+    ``require_client_cert`` (default: whether GATEHOUSE_CLIENT_CA is set): /validate
+    answers only callers whose TLS client certificate verified against that CA, so
+    only the API server can ask. Probes and /metrics stay open: the kubelet and
+    metrics scrapers present no certificate.
+    """
+    if require_client_cert is None:
+        require_client_cert = bool(os.environ.get("GATEHOUSE_CLIENT_CA"))
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     metrics = Metrics()
@@ -34,6 +44,22 @@ def create_app(config: Config | None = None) -> Flask:
     def reply(body: object, status: int = 200) -> Response:
         return Response(orjson.dumps(body), status=status, mimetype=JSON)
 
+    def read_body() -> bytes:
+        """The request body, at most MAX_BODY_BYTES: a longer one is a 413.
+
+        A Content-Length over the limit is refused before anything is read. A
+        chunked body has none, and werkzeug stops reading it at the limit without
+        a word; one byte more behind it means the body was longer.
+        """
+        data = request.get_data(cache=False)
+        if (
+            request.content_length is None
+            and len(data) >= MAX_BODY_BYTES
+            and request.environ["wsgi.input"].read(1)
+        ):
+            raise RequestEntityTooLarge()
+        return data
+
     def refuse(message: str, status: int) -> Response:
         log_bad_request(message, status, request.remote_addr)
         metrics.requests.labels("unknown", "unknown", "error").inc()
@@ -42,16 +68,19 @@ def create_app(config: Config | None = None) -> Flask:
     @app.post("/validate")
     def validate() -> Response:
         started = time.perf_counter()
+        if require_client_cert and not peer_verified(request.environ):
+            return refuse("client certificate required", 403)
         if config is None:
             return refuse(f"not ready: {config_error}", 503)
         if request.mimetype != JSON:
             return refuse("content type must be application/json", 415)
         try:
-            review = parse_review(request.get_data(cache=False))
+            review = parse_review(read_body())
         except BadRequest as exc:
             return refuse(exc.message, exc.status)
-        decision = decide(config, review.operation, review.namespace, review.user,
-                          review.obj, review.old_obj)
+        decision = decide(
+            config, review.operation, review.namespace, review.user, review.obj, review.old_obj
+        )
         body = orjson.dumps(build_response(review, decision))
         seconds = time.perf_counter() - started
         label = decision_label(decision)
@@ -70,7 +99,8 @@ def create_app(config: Config | None = None) -> Flask:
     def readyz() -> Response:
         if config is None:
             return Response(f"not ready: {config_error}\n", status=503, mimetype="text/plain")
-        return Response(f"ready: mode {config.mode}, config {config.source}\n", mimetype="text/plain")
+        ready = f"ready: mode {config.mode}, config {config.source}\n"
+        return Response(ready, mimetype="text/plain")
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:

@@ -5,11 +5,17 @@ cached context keeps that cheap; checking the files' identity on each ask
 means a certificate that cert-manager (or the chart) replaces on disk is used
 by the very next connection. A half-written pair (new cert, old key) fails to
 load and the previous context stays in service until the pair is whole.
+
+With a client CA, a caller's certificate is *optional* at the TLS layer: the
+kubelet probes /healthz and /readyz over HTTPS without one. A certificate that
+is presented must verify (a bad one fails the handshake); the app then answers
+/validate only to callers that presented one (``peer_verified``).
 """
 
 import os
 import ssl
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 class TlsFiles:
     cert: str
     key: str
-    client_ca: str | None = None  # when set, callers must present a certificate it signed
+    client_ca: str | None = None  # when set, /validate needs a caller certificate it signed
 
 
 class RotatingContext:
@@ -59,5 +65,21 @@ class RotatingContext:
         context.load_cert_chain(self.files.cert, self.files.key)
         if self.files.client_ca:
             context.load_verify_locations(cafile=self.files.client_ca)
-            context.verify_mode = ssl.CERT_REQUIRED
+            context.verify_mode = ssl.CERT_OPTIONAL
         return context
+
+
+def peer_verified(environ: Mapping[str, object]) -> bool:
+    """Whether the TLS peer of this WSGI request presented a certificate that verified.
+
+    Under CERT_OPTIONAL every certificate a handshake accepted has verified, and
+    ``getpeercert()`` is empty when none was presented. A request that did not
+    come over gunicorn's TLS socket has no verified peer.
+    """
+    getpeercert = getattr(environ.get("gunicorn.socket"), "getpeercert", None)
+    if getpeercert is None:
+        return False
+    try:
+        return bool(getpeercert())
+    except (OSError, ValueError):  # the socket is already closed
+        return False

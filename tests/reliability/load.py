@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from policies.config import Mode
+from tests.reliability.procfs import owners
 from tests.reliability.traffic import CONNECTION_ERRORS, Case, Client, check_any, review_mix
 from tests.server import Server
 
@@ -148,3 +149,17 @@ class Load:
                 return
         if self._on_answer is not None:
             self._on_answer(answered)
+
+
+def spread_clients(server: Server, count: int = 6, limit: int = 40) -> list[Client]:
+    """``count`` or more connections, each answered once, with every worker holding one."""
+    clients: list[Client] = []
+    probe = review_mix()[0]
+    while len(clients) < limit:
+        client = Client(server)
+        client.send(probe)
+        clients.append(client)
+        held = set(owners(server, [c.port for c in clients if c.port is not None]).values())
+        if len(clients) >= count and held >= set(server.worker_pids()):
+            return clients
+    raise AssertionError(f"{limit} connections and a worker still holds none")

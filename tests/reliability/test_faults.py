@@ -21,7 +21,7 @@ import pytest
 
 from policies.config import Mode
 from tests.manifests import leaky_container, pod, review
-from tests.reliability.load import Load
+from tests.reliability.load import Load, spread_clients
 from tests.reliability.procfs import connection_owner, owners, wait_for_workers
 from tests.reliability.report import Ledger
 from tests.reliability.traffic import Client, check, review_mix
@@ -41,20 +41,6 @@ def _gunicorn_number(name: str) -> float:
 
 
 GRACEFUL_TIMEOUT = _gunicorn_number("graceful_timeout")
-
-
-def spread_clients(server: Server, count: int = 6, limit: int = 40) -> list[Client]:
-    """``count`` or more connections, each answered once, with every worker holding one."""
-    clients: list[Client] = []
-    probe = review_mix()[0]
-    while len(clients) < limit:
-        client = Client(server)
-        client.send(probe)
-        clients.append(client)
-        held = set(owners(server, [c.port for c in clients if c.port is not None]).values())
-        if len(clients) >= count and held >= set(server.worker_pids()):
-            return clients
-    raise AssertionError(f"{limit} connections and a worker still holds none")
 
 
 @pytest.mark.soak
