@@ -58,7 +58,8 @@ class PodSpec:
                 if isinstance(item, dict):
                     found.append(
                         Container(
-                            name=str(item.get("name", "")),
+                            # not str(): a non-string name is reported by the shape check
+                            name=name if isinstance(name := item.get("name"), str) else "",
                             kind=kind,
                             path=f"{self.path}.{list_field}[{index}]",
                             spec=item,

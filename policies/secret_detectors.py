@@ -40,6 +40,7 @@ import base64
 import binascii
 import math
 import re
+import unicodedata
 from collections import Counter
 from functools import lru_cache
 from typing import Literal
@@ -371,7 +372,21 @@ def detect(name: str, value: str) -> str | None:
     text = value.strip()
     if len(text) < 3:
         return None
+    if not name.isascii():
+        name = _plain(name)
     return _format_label(text) or _named_label(name, text) or _bare_key_label(name, text)
+
+
+def _plain(name: str) -> str:
+    """The name a disguised one imitates: fullwidth letters folded (NFKC), and
+    invisible format characters (zero-width joiners and spaces, soft hyphens) dropped.
+
+    Cyrillic or Greek homoglyphs are left alone: they need the Unicode confusables
+    table, the API server refuses non-ASCII env names anyway, and a value with a
+    known shape is caught under any name.
+    """
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 def _format_label(text: str, decoded: bool = False) -> str | None:

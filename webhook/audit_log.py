@@ -65,7 +65,12 @@ atexit.register(flush)
 
 def emit(level: str, message: str, **fields: Any) -> None:
     line = {"ts": round(time.time(), 3), "level": level, "msg": message, **fields}
-    _lines.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+    encoded = orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    while len(encoded) > PIPE_BUF and fields.get("violations"):
+        fields["violations"] = fields["violations"][:-1]  # long names: name fewer violations
+        line.update(fields)
+        encoded = orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    _lines.write(encoded)
 
 
 def decision_label(decision: Decision) -> str:
@@ -77,6 +82,7 @@ def decision_label(decision: Decision) -> str:
 
 
 def log_decision(review: Review, decision: Decision, label: str, seconds: float) -> None:
+    found = decision.denials + decision.warnings
     emit(
         "info",
         "would deny" if label == "would-deny" else label,
@@ -89,10 +95,17 @@ def log_decision(review: Review, decision: Decision, label: str, seconds: float)
         dryRun=review.dry_run,
         decision=label,
         skipped=decision.skipped or None,
-        violations=_violations(decision.denials + decision.warnings),
+        violations=_violations(found),
+        violationCount=len(found),
         existing=len(decision.grandfathered),
         ms=round(seconds * 1000, 3),
     )
+
+
+# A decision line names at most this many violations, and counts the rest: a client
+# must not set the log's volume, and a line past PIPE_BUF could interleave with
+# another worker's on the shared stderr pipe.
+LOGGED_VIOLATIONS = 10
 
 
 def log_bad_request(message: str, status: int, remote: str | None) -> None:
@@ -103,9 +116,9 @@ def _violations(findings: list[Finding]) -> list[dict[str, str]]:
     return [
         {
             "policy": f.violation.policy,
-            "container": f.violation.container_label,
-            "path": f.violation.path,
+            "container": f.violation.container_label[:63],
+            "path": f.violation.path[:160],
             "mode": f.mode,
         }
-        for f in findings
+        for f in findings[:LOGGED_VIOLATIONS]
     ]
