@@ -97,7 +97,7 @@ lint: venv ## everything CI checks before the tests: code, secrets, supply chain
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 	$(BIN)/yamllint --strict $(YAML_FILES)
-	rm -rf .lint/chart && $(BIN)/python .ci/render_chart.py .lint/chart
+	rm -rf .lint/chart && PYTHONPATH=. $(BIN)/python .ci/render_chart.py .lint/chart
 	$(BIN)/gatehouse scan .lint/chart
 
 # --- Reliability: tests/reliability/ runs small in make test; these run it large ----------------
