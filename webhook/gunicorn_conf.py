@@ -5,7 +5,7 @@ start the very same configuration:
 
   GATEHOUSE_BIND        address to listen on (default 0.0.0.0:8443)
   GATEHOUSE_TLS_CERT    server certificate (PEM)      GATEHOUSE_TLS_KEY  its key
-  GATEHOUSE_CLIENT_CA   optional CA; when set, callers must present a certificate it signed
+  GATEHOUSE_CLIENT_CA   optional CA; when set, /validate answers only callers with a certificate it signed
   GATEHOUSE_WORKERS     worker processes (default 2)  GATEHOUSE_THREADS  threads each (default 4)
   GATEHOUSE_CONFIG      policy config file            GATEHOUSE_MODE     enforce | dry-run
 """
@@ -23,9 +23,9 @@ from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
 
 bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")
-# gthread (measured against sync and gevent, see README "Performance"), hardened
-# against slow clients: keep-alive and silent connections wait in the poller, not
-# in a thread, and no request holds a thread past GATEHOUSE_REQUEST_DEADLINE.
+# gthread, by measurement (README "Performance"): sync closes every connection, so each
+# review pays a TLS handshake; gevent's tail under saturation is unfair. Subclassed so
+# a connection gets a thread only once its whole request has arrived (webhook/worker.py).
 worker_class = "webhook.worker.GatehouseWorker"
 workers = int(os.environ.get("GATEHOUSE_WORKERS", "2"))
 threads = int(os.environ.get("GATEHOUSE_THREADS", "4"))
