@@ -24,19 +24,10 @@ from policies.config import Config, load_config
 from policies.engine import evaluate
 from policies.registry import BY_ID
 from policies.workloads import MALFORMED_ID
+from tests.manifests import POD_SPEC_AT
 
 FIXTURES = Path(__file__).parent / "fixtures"
-KINDS = (
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-    "PodTemplate",
-)
+KINDS = tuple(POD_SPEC_AT)
 OWNED = ("no-root-containers", "require-resource-limits")
 _EXPECT = re.compile(r"^# expect: (?P<path>\S+) (?P<label>\S+)\s*$")
 _LABEL_KINDS: dict[str, ContainerKind] = {
