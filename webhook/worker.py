@@ -20,6 +20,7 @@ import itertools
 import os
 import re
 import selectors
+import signal
 import socket
 import ssl
 import time
@@ -191,11 +192,22 @@ class GatehouseWorker(gthread.ThreadWorker):
         self._buffered = 0  # bytes held by the requests in _reading
 
     def init_process(self) -> None:
-        # Imported here, in the worker, as gunicorn loads the app: the master never does.
+        # Till gunicorn installs handle_exit (in super().init_process()), a SIGTERM goes to
+        # the master's handler, inherited over fork, and is lost: the worker then serves on
+        # until the master kills it at graceful_timeout. So heed SIGTERM from here on, and
+        # do nothing slow before gunicorn's handlers are in (see load_wsgi).
+        signal.signal(signal.SIGTERM, self._stop_early)
+        super().init_process()
+
+    def _stop_early(self, sig: int, frame: object) -> None:
+        self.alive = False
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        # Imported here, in the worker, once the app is: the master never loads it.
         from webhook.app import MAX_BODY_BYTES
 
         self._body_limit = MAX_BODY_BYTES
-        super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
         """The way to a thread for new, kept-alive and pipelining connections alike:
