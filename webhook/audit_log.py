@@ -26,31 +26,45 @@ PIPE_BUF = 4096
 
 
 class _Lines:
+    """Pending lines, taken out under a lock and written outside it: a review
+    thread never waits on another thread's write."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[bytes] = []
         self._size = 0
-        self._flusher_pid = 0
+        self._flusher_started = False
 
     def write(self, line: bytes) -> None:
+        batch = b""
         with self._lock:
-            if self._flusher_pid != os.getpid():  # threads do not survive gunicorn's fork
-                self._flusher_pid = os.getpid()
+            if not self._flusher_started:
+                self._flusher_started = True
                 threading.Thread(target=self._flush_forever, daemon=True).start()
             if self._size + len(line) > PIPE_BUF:
-                self._flush_locked()
+                batch = self._take()
             self._pending.append(line)
             self._size += len(line)
+        if batch:
+            os.write(STDERR, batch)
 
     def flush(self) -> None:
         with self._lock:
-            self._flush_locked()
+            batch = self._take()
+        if batch:
+            os.write(STDERR, batch)
 
-    def _flush_locked(self) -> None:
-        if self._pending:
-            os.write(STDERR, b"".join(self._pending))
-            self._pending.clear()
-            self._size = 0
+    def forked(self) -> None:
+        """In a new worker: the parent's flusher thread and its pending lines stay there."""
+        self._lock = threading.Lock()
+        self._pending, self._size = [], 0
+        self._flusher_started = False
+
+    def _take(self) -> bytes:
+        batch = b"".join(self._pending)
+        self._pending.clear()
+        self._size = 0
+        return batch
 
     def _flush_forever(self) -> None:
         while True:
@@ -61,6 +75,7 @@ class _Lines:
 _lines = _Lines()
 flush = _lines.flush
 atexit.register(flush)
+os.register_at_fork(after_in_child=_lines.forked)
 
 
 def emit(level: str, message: str, **fields: Any) -> None:
