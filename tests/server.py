@@ -95,6 +95,7 @@ def serve(
     server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file)
     try:
         _wait_ready(server, server_name)
+        _wait_for_workers(server, workers)
         yield server
     finally:
         if process.poll() is None:
@@ -104,6 +105,15 @@ def serve(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _wait_for_workers(server: Server, count: int, seconds: float = 20.0) -> None:
+    """Readiness means one worker answers; tests that count workers need them all forked."""
+    deadline = time.monotonic() + seconds
+    while len(server.worker_pids()) != count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn has {server.worker_pids()} workers, not {count}")
+        time.sleep(0.05)
 
 
 def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None:
