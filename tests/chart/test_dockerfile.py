@@ -48,12 +48,9 @@ def test_hadolint_is_clean() -> None:
 
 
 def test_cmd_is_the_command_line_the_tests_run() -> None:
-    args = getattr(server, "GUNICORN_ARGS", None)
-    if args is None:
-        pytest.skip("tests/server.py does not export GUNICORN_ARGS yet")
     (cmd,) = [json.loads(rest) for op, rest in runtime_stage() if op == "CMD"]
     assert not [op for op, _ in instructions() if op == "ENTRYPOINT"]
-    assert cmd == ["gunicorn", *args]
+    assert cmd == ["gunicorn", *server.GUNICORN_ARGS]
 
 
 def test_runs_as_the_numeric_user_the_chart_expects(default: Rendered) -> None:

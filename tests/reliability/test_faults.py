@@ -98,13 +98,18 @@ def _write_config(path: Path, text: str) -> None:
     os.replace(staged, path)
 
 
+def _enforcing_config(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A config file SIGHUP can change, and the environment that makes the server read it."""
+    config = tmp_path / "gatehouse.yaml"
+    _write_config(config, "mode: enforce\n")
+    return config, {"GATEHOUSE_CONFIG": str(config), "GATEHOUSE_MODE": ""}
+
+
 @pytest.mark.soak
 def test_sighup_switches_mode_under_load_without_a_failed_request(
     tmp_path: Path, ledger: Ledger
 ) -> None:
-    config = tmp_path / "gatehouse.yaml"
-    _write_config(config, "mode: enforce\n")
-    env = {"GATEHOUSE_CONFIG": str(config), "GATEHOUSE_MODE": ""}
+    config, env = _enforcing_config(tmp_path)
     modes: list[Mode] = list(islice(cycle(("dry-run", "enforce")), ROUNDS))
     with serve(tmp_path, env=env) as server:
         load = Load(server, clients=4, seconds=60 + 30 * ROUNDS).start()
@@ -132,9 +137,7 @@ def test_sighup_switches_mode_under_load_without_a_failed_request(
 def test_sighup_with_an_invalid_config_keeps_the_old_one_and_logs_why(
     tmp_path: Path, ledger: Ledger
 ) -> None:
-    config = tmp_path / "gatehouse.yaml"
-    _write_config(config, "mode: enforce\n")
-    env = {"GATEHOUSE_CONFIG": str(config), "GATEHOUSE_MODE": ""}
+    config, env = _enforcing_config(tmp_path)
     with serve(tmp_path, env=env) as server:
         load = Load(server, clients=4, seconds=90).start()
         load.wait_answered(BETWEEN_FAULTS)
