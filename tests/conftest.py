@@ -9,7 +9,15 @@ from flask.testing import FlaskClient
 
 from policies.config import Config, load_config
 from tests.server import Server, serve
+from webhook import audit_log
 from webhook.app import create_app
+
+
+@pytest.fixture(autouse=True)
+def _flush_decision_lines() -> Iterator[None]:
+    """Decision lines are batched; flushing after each test keeps them in its captured output."""
+    yield
+    audit_log.flush()
 
 
 @pytest.fixture
