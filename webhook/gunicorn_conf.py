@@ -6,7 +6,7 @@ start the very same configuration:
   GATEHOUSE_BIND        address to listen on (default 0.0.0.0:8443)
   GATEHOUSE_TLS_CERT    server certificate (PEM)      GATEHOUSE_TLS_KEY  its key
   GATEHOUSE_CLIENT_CA   optional CA; when set, /validate answers only callers with a certificate it signed
-  GATEHOUSE_WORKERS     worker processes (default 2)  GATEHOUSE_THREADS  threads each (default 4)
+  GATEHOUSE_WORKERS     worker processes, one event loop each (default 2)
   GATEHOUSE_CONFIG      policy config file            GATEHOUSE_MODE     enforce | dry-run
 """
 
@@ -23,12 +23,11 @@ from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
 
 bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")
-# gthread, by measurement (README "Performance"): sync closes every connection, so each
-# review pays a TLS handshake; gevent's tail under saturation is unfair. Subclassed so
-# a connection gets a thread only once its whole request has arrived (webhook/worker.py).
+# An event loop per worker, by measurement (README "Performance"): sync closes every
+# connection, so each review pays a TLS handshake; gevent's tail under saturation is
+# unfair; gthread hands every request to a thread (webhook/worker.py says why not).
 worker_class = "webhook.worker.GatehouseWorker"
 workers = int(os.environ.get("GATEHOUSE_WORKERS", "2"))
-threads = int(os.environ.get("GATEHOUSE_THREADS", "4"))
 # The API server keeps idle connections for 90 s and has no TLS session cache.
 keepalive = 120
 # Well inside the API server's 10 s webhook timeout (the chart sets 5 s).

@@ -108,12 +108,11 @@ class Attack:
     held: Counter[int | None] = field(default_factory=Counter)  # trickling connections per worker
 
 
-def attack(server: Server, silent: int, threads: int, deadline: float, case: Case) -> Attack:
-    """Slow connections that take every worker thread twice over; normal reviews, timed.
+def attack(server: Server, silent: int, share: int, deadline: float, case: Case) -> Attack:
+    """Slow connections on every worker; normal reviews, timed.
 
     ``silent`` silent connections, then trickling ones (headers and body in
-    turn) until every worker holds exactly 2 x ``threads`` of them: a second
-    wave takes each thread again when the deadline cuts the first. (Which
+    turn) until every worker holds exactly ``share`` of them. (Which
     worker accepts is the kernel's choice: a connection landing on a worker
     that has its share is closed before its TLS handshake.) Normal reviews
     alternate between a keep-alive connection made before the attack (as the
@@ -125,7 +124,6 @@ def attack(server: Server, silent: int, threads: int, deadline: float, case: Cas
     kept.send(case)
     result = Attack()
     workers = server.worker_pids()
-    share = 2 * threads
     for n in range(silent + MAX_ATTEMPTS):
         kind = "silent" if n < silent else ("headers", "body")[n % 2]
         slow = SlowConnection(server, kind, stop)

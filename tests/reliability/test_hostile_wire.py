@@ -6,6 +6,7 @@ are covered in tests/webhook/test_server.py; here a chunked one is refused too.
 """
 
 import json
+import socket
 import time
 import uuid
 
@@ -78,3 +79,29 @@ def test_chunked_body_over_the_limit_is_refused_before_it_is_all_sent(
     assert answer.status == 413
     assert set(orjson.loads(answer.body)) == {"error"}
     assert answer.sent < offered / 2  # refused while most of it was still unsent
+
+
+def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_limit(
+    server: Server, ledger: Ledger
+) -> None:
+    """One-byte chunks: six bytes on the wire per byte of body, never enough body to refuse."""
+    tiny_chunks = b"1\r\nx\r\n" * (PIECE // 6)
+    offered = 0
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(
+            b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        try:
+            while offered < 6 * MAX_BODY_BYTES:
+                tls.sendall(tiny_chunks)
+                offered += len(tiny_chunks)
+        except OSError:
+            pass  # cut off while sending
+        closed = tls.recv(PIECE) == b""
+    ledger.add("inputs", 1)
+    assert closed and offered < 4 * MAX_BODY_BYTES
+    _log_through(server, "chunk framing outgrew the body limit")
