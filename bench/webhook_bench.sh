@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: Gatehouse against the bare Flask+gunicorn TLS floor, side by side.
 #
-# Both servers run 2 workers pinned to CPU 0 (the floor: gthread x 4 threads; Gatehouse:
-# its event-loop worker), the load generator
+# Both servers are pinned to CPU 0, each in its own model: the floor as its README
+# measured it (2 gthread workers x 4 threads), Gatehouse one event-loop worker per core
+# it may use (here 1; GATEHOUSE_WORKERS=2 to compare two), the load generator
 # (wrk, 32 keep-alive connections) to CPU 1, interleaved A,B,A,B by the floor's own
 # run_pair.sh. Bodies: the floor's small Pod, 30-container Pod and Deployment reviews,
 # each as sent (the Pods come from the ReplicaSet controller, which Gatehouse judges at
@@ -32,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 FLOOR_JSON=orjson "$floor/serve_floor.sh" start floor-orjson "$port_floor" gthread 2 4
-GATEHOUSE_BIND="127.0.0.1:$port_gh" GATEHOUSE_WORKERS=2 \
+GATEHOUSE_BIND="127.0.0.1:$port_gh" \
 GATEHOUSE_TLS_CERT="$BENCH_STATE/certs/tls.crt" GATEHOUSE_TLS_KEY="$BENCH_STATE/certs/tls.key" \
   taskset -c "${SERVER_CPUS-0}" "$repo/.venv/bin/gunicorn" -c python:webhook.gunicorn_conf \
   'webhook.app:create_app()' >"$BENCH_STATE/gatehouse.log" 2>&1 &

@@ -23,7 +23,7 @@ class SettingsError(ValueError):
     """A policy's setting in the config file is wrong; the message names the key."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Container:
     name: str
     kind: ContainerKind

@@ -4,7 +4,6 @@ The one entry point the webhook, ``gatehouse scan`` and ``gatehouse audit``
 share, so all three always agree on what would be denied.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from policies.base import Json, Violation
@@ -22,7 +21,7 @@ def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Fi
     """The findings for ``obj``; ``namespace`` defaults to the object's own."""
     if namespace is None:
         metadata = obj.get("metadata")
-        found = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+        found = metadata.get("namespace") if isinstance(metadata, dict) else None
         # A namespace that is not a string (garbage in the object) matches no exemption.
         namespace = found if isinstance(found, str) else None
     if namespace in config.exempt_namespaces:

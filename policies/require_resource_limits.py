@@ -36,9 +36,9 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     for container in pod.containers(init=True, ephemeral=False):
         resources = container.field("resources")
         for required in settings.required:
-            section, resource = required.split(".")
+            section, _, resource = required.partition(".")
             declared = resources.get(section)
-            if isinstance(declared, Mapping) and declared.get(resource) not in (None, ""):
+            if isinstance(declared, dict) and declared.get(resource) not in (None, ""):
                 continue
             violations.append(
                 Violation(

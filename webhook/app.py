@@ -62,7 +62,7 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
 
     def refuse(message: str, status: int) -> Response:
         log_bad_request(message, status, request.remote_addr)
-        metrics.requests.labels("unknown", "unknown", "error").inc()
+        metrics.count_error()
         return reply(error_body(message), status)
 
     @app.post("/validate")
@@ -85,10 +85,8 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
         seconds = time.perf_counter() - started
         label = decision_label(decision)
         log_decision(review, decision, label, seconds)
-        metrics.requests.labels(review.operation, review.kind or "unknown", label).inc()
-        for finding in decision.denials + decision.warnings:
-            metrics.violations.labels(finding.violation.policy, finding.mode).inc()
-        metrics.latency.observe(seconds)
+        findings = decision.denials + decision.warnings
+        metrics.count_review(review.operation, review.kind or "unknown", label, findings, seconds)
         return Response(body, mimetype=JSON)
 
     @app.get("/healthz")

@@ -5,7 +5,6 @@ updates are judged only on what they introduce, and pods that Kubernetes'
 own controllers create are judged at the workload that owns them.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from policies.base import Json, Violation
@@ -84,10 +83,10 @@ def _created_by_its_controller(obj: Json, user: str) -> bool:
     if owner_kinds is None:
         return False
     metadata = obj.get("metadata")
-    owners = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
+    owners = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
     if not isinstance(owners, list):
         return False
     return any(
-        isinstance(o, Mapping) and o.get("controller") is True and o.get("kind") in owner_kinds
+        isinstance(o, dict) and o.get("controller") is True and o.get("kind") in owner_kinds
         for o in owners
     )

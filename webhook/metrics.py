@@ -6,12 +6,17 @@ Without it (tests, a single process) the app's own registry is exposed.
 """
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from policies.engine import Finding
+
 # Decisions are fast; the API server's own webhook histogram starts at 5 ms.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+REMEMBERED_CHILDREN = 512
 
 
 class Metrics:
@@ -35,6 +40,31 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        # labels() takes a lock and checks its arguments on every call: a review reuses the
+        # children already made (a few dozen: operations x kinds x decisions; bounded all
+        # the same, since a caller other than the API server could name any kind).
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def count_review(
+        self, operation: str, kind: str, decision: str, findings: list[Finding], seconds: float
+    ) -> None:
+        self._child(self.requests, operation, kind, decision).inc()
+        for finding in findings:
+            self._child(self.violations, finding.violation.policy, finding.mode).inc()
+        self.latency.observe(seconds)
+
+    def count_error(self) -> None:
+        self._child(self.requests, "unknown", "unknown", "error").inc()
+
+    def _child(self, metric: Counter, *labels: str) -> Any:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = metric.labels(*labels)
+            if len(self._children) < REMEMBERED_CHILDREN:
+                self._children[key] = child
+        return child
 
     def exposition(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -53,6 +53,8 @@ SEND_SIZE = 256 * 1024
 HEARTBEAT = 1.0  # seconds between the notes to the arbiter that this worker is alive
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+# The head's fields that frame the body, found in one pass (``head`` ends without CRLF).
+_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|expect):([^\r\n]*)", re.IGNORECASE)
 
 
 class _Arrival:
@@ -99,14 +101,13 @@ class _Arrival:
         """How the body is framed; a framing gunicorn refuses counts as no body (it answers 400)."""
         lengths: list[bytes] = []
         codings: list[bytes] = []
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
+        for name, value in _FRAMING.findall(head):
             name, value = name.lower(), value.strip()
             if name == b"content-length":
                 lengths.append(value)
             elif name == b"transfer-encoding":
                 codings += [coding.strip().lower() for coding in value.split(b",")]
-            elif name == b"expect":
+            else:
                 self.expects_continue = value.lower() == b"100-continue"
         if codings:
             chunked = codings.count(b"chunked") == 1 and codings[-1] == b"chunked"
@@ -156,8 +157,9 @@ def _receive(client: socket.socket, arrival: _Arrival) -> int:
     cannot keep the loop from other connections, but not while TLS holds decrypted
     bytes, which the poller would not report; the rest stays in the kernel till then.
     """
+    ready = bool(arrival.data) and arrival.ready()
     turn = TURN_BYTES
-    while True:
+    while not ((ready or turn <= 0) and not _tls_pending(client)):
         try:
             data = client.recv(RECV_SIZE)
         except ssl.SSLWantWriteError:
@@ -165,14 +167,13 @@ def _receive(client: socket.socket, arrival: _Arrival) -> int:
         except (ssl.SSLWantReadError, BlockingIOError):
             break
         if not data:
-            if arrival.ready():
+            if ready:
                 return 0  # answered all the same, as gthread would
             raise ConnectionAbortedError("hung up before a whole request")
         arrival.data += data
         turn -= len(data)
-        if (arrival.ready() or turn <= 0) and not _tls_pending(client):
-            break
-    if arrival.ready():
+        ready = arrival.ready()
+    if ready:
         return 0
     if arrival.body_at >= 0 and arrival.expects_continue:
         arrival.expects_continue = False
@@ -239,6 +240,11 @@ class GatehouseWorker(Worker):
         self._body_limit = 0
         self._buffered = 0  # bytes held by the requests in _reading
         self._notified = 0.0
+        # Read once: a worker's config never changes (a reload starts new workers).
+        self._max_conns = self.cfg.worker_connections
+        self._keepalive = self.cfg.keepalive
+        self._pre_request = self.cfg.pre_request
+        self._post_request = self.cfg.post_request
 
     def init_process(self) -> None:
         # Till gunicorn installs handle_exit (in super().init_process()), a SIGTERM goes to
@@ -262,7 +268,7 @@ class GatehouseWorker(Worker):
         # gunicorn points the signal wake-up fd at this pipe: a SIGTERM wakes the loop.
         self._poller.register(self.PIPE[0], selectors.EVENT_READ, None)
         while self.alive:
-            self._accept_while(self._conns < self.cfg.worker_connections)
+            self._accept_while(self._conns < self._max_conns)
             self._turn()
             if self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
@@ -386,10 +392,15 @@ class GatehouseWorker(Worker):
         del self._reading[conn]
         self._buffered -= len(arrival.data)
         whole = arrival.end >= 0
-        end = arrival.end if whole else len(arrival.data)
-        conn.rest = bytes(arrival.data[end:])
+        if not whole or arrival.end == len(arrival.data):
+            request, conn.rest = bytes(arrival.data), b""
+        else:  # pipelined: the next request is behind this one
+            request, conn.rest = (
+                bytes(arrival.data[: arrival.end]),
+                bytes(arrival.data[arrival.end :]),
+            )
         outbox = _Outbox(conn.sock)
-        conn.keep = self._answer(conn, bytes(arrival.data[:end]), whole, outbox) and whole
+        conn.keep = self._answer(conn, request, whole, outbox) and whole
         conn.out = memoryview(outbox.data)
         self._sending[conn] = time.monotonic() + REQUEST_DEADLINE
         self._send(conn)
@@ -414,15 +425,15 @@ class GatehouseWorker(Worker):
         environ: MutableMapping[str, Any] = {}
         resp = None
         try:
-            self.cfg.pre_request(self, req)
-            started = datetime.now()
+            self._pre_request(self, req)
+            started = datetime.now() if self.log.access_log_enabled else None
             req._expected_100_continue = False  # type: ignore[attr-defined]  # sent by _receive
             resp, environ = wsgi.create(req, client, conn.address, conn.server, self.cfg)
             self.nr += 1
             if self.nr >= self.max_requests and self.alive:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
-            if not self.alive or not self.cfg.keepalive:
+            if not self.alive or not self._keepalive:
                 resp.force_close()
             # The stubs' start_response type lacks the exc_info argument PEP 3333 has.
             respiter = self.wsgi(environ, resp.start_response)  # type: ignore[arg-type]
@@ -431,7 +442,8 @@ class GatehouseWorker(Worker):
                     resp.write(item)
                 resp.close()
             finally:
-                self.log.access(resp, req, environ, datetime.now() - started)
+                if started is not None:
+                    self.log.access(resp, req, environ, datetime.now() - started)
                 if hasattr(respiter, "close"):
                     respiter.close()
             return not resp.should_close()
@@ -442,7 +454,7 @@ class GatehouseWorker(Worker):
             raise
         finally:
             try:
-                self.cfg.post_request(self, req, environ, resp)
+                self._post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")
 
@@ -468,9 +480,7 @@ class GatehouseWorker(Worker):
             self._read(conn, conn.rest)  # pipelined: the next request is on its way
         else:
             self._watch(conn, selectors.EVENT_READ)
-            self._idle[conn] = time.monotonic() + (
-                self.cfg.keepalive if self.alive else STOP_LINGER
-            )
+            self._idle[conn] = time.monotonic() + (self._keepalive if self.alive else STOP_LINGER)
 
     def _linger(self, conn: _Conn) -> None:
         """Close after the answer, but let the client hang up first: bytes it still
