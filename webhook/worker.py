@@ -16,6 +16,7 @@ for its client to hang up in the loop too. HTTP/1.1 only: ALPN does not offer h2
 
 import contextlib
 import errno
+import gc
 import itertools
 import os
 import re
@@ -263,6 +264,11 @@ class GatehouseWorker(Worker):
         from webhook.app import MAX_BODY_BYTES
 
         self._body_limit = MAX_BODY_BYTES
+        # The app, its policies and their compiled patterns live as long as the worker:
+        # out of the collector's sight, a full collection (which a large review's tens of
+        # thousands of objects trigger) no longer scans them. Measured on the 30-container
+        # Pod: p99 27 ms -> 4 ms for one review in process.
+        gc.freeze()
 
     def run(self) -> None:
         # gunicorn points the signal wake-up fd at this pipe: a SIGTERM wakes the loop.
