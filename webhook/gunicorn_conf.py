@@ -21,16 +21,16 @@ from typing import Any
 from policies.config import ConfigError
 from webhook import audit_log, settings
 from webhook.tls import RotatingContext, TlsFiles
+from webhook.worker import usable_cores
 
 bind = os.environ.get("GATEHOUSE_BIND", "0.0.0.0:8443")
 # An event loop per worker, by measurement (README "Performance"): sync closes every
 # connection, so each review pays a TLS handshake; gevent's tail under saturation is
 # unfair; gthread hands every request to a thread (webhook/worker.py says why not).
 worker_class = "webhook.worker.GatehouseWorker"
-# One loop per core this process may run on (README "Performance": two loops sharing a
-# core serve a fifth fewer reviews than one). Under a CPU quota set GATEHOUSE_WORKERS
-# to the quota (the chart does): affinity still lists every core of the node.
-workers = int(os.environ.get("GATEHOUSE_WORKERS") or len(os.sched_getaffinity(0)))
+# One loop per usable core (README "Performance": two loops sharing a core serve a
+# fifth fewer reviews than one): the CPU affinity, capped by a container's CPU quota.
+workers = int(os.environ.get("GATEHOUSE_WORKERS") or usable_cores())
 # The API server keeps idle connections for 90 s and has no TLS session cache.
 keepalive = 120
 # Well inside the API server's 10 s webhook timeout (the chart sets 5 s).

@@ -18,6 +18,7 @@ import contextlib
 import errno
 import gc
 import itertools
+import math
 import os
 import re
 import selectors
@@ -27,6 +28,7 @@ import ssl
 import time
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from gunicorn import http, sock
@@ -53,6 +55,7 @@ TURN_BYTES = 1024 * 1024  # what one connection may read before the others get a
 SEND_SIZE = 256 * 1024
 HEARTBEAT = 1.0  # seconds between the notes to the arbiter that this worker is alive
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 # The head's fields that frame the body, found in one pass (``head`` ends without CRLF).
 _FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|expect):([^\r\n]*)", re.IGNORECASE)
@@ -220,6 +223,18 @@ def _overdue(deadlines: Iterable[tuple[_Conn, float]], now: float) -> list[_Conn
     """The connections past their deadline. Tables list them in deadline order: every
     entry's deadline is the same time after it went in, and dicts keep that order."""
     return [conn for conn, _ in itertools.takewhile(lambda entry: entry[1] < now, deadlines)]
+
+
+def usable_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may use, for one event loop each: its CPU affinity, capped
+    by a cgroup v2 CPU quota (a container limited to 2 CPUs on a 64-core node still has
+    all 64 in its affinity)."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text().split()
+        return max(1, min(cores, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 quota file, or "max": no quota
+        return cores
 
 
 def _warn(message: str, conn: _Conn) -> None:

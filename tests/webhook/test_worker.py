@@ -3,13 +3,15 @@ what is buffered, and where it ends. Then the one framing path only a client tha
 waits for it can show: "Expect: 100-continue" over real TLS."""
 
 import json
+import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from tests.manifests import pod, review
 from tests.server import Server
-from webhook.worker import HEAD_ALLOWANCE, _Arrival
+from webhook.worker import HEAD_ALLOWANCE, _Arrival, usable_cores
 
 LIMIT = 1000
 HEAD = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
@@ -100,3 +102,27 @@ def test_a_client_that_waits_for_100_continue_gets_it_and_then_its_answer(
         assert answers.readline() == b"\r\n"
         tls.sendall(body)
         assert answers.readline().startswith(b"HTTP/1.1 200 ")
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [
+        ("max 100000\n", "all"),  # no quota
+        ("50000 100000\n", 1),  # half a core: still one loop
+        ("150000 100000\n", 2),  # a limit of 1.5 CPUs, rounded up
+        ("100000000 100000\n", "all"),  # a quota above the affinity does not add cores
+        ("garbage\n", "all"),
+    ],
+)
+def test_usable_cores_are_the_affinity_capped_by_the_cgroup_quota(
+    tmp_path: Path, cpu_max: str, expected: int | str
+) -> None:
+    affinity = len(os.sched_getaffinity(0))
+    quota_file = tmp_path / "cpu.max"
+    quota_file.write_text(cpu_max)
+    want = affinity if expected == "all" else min(affinity, int(expected))
+    assert usable_cores(quota_file) == want
+
+
+def test_usable_cores_without_a_cgroup_v2_file_are_the_affinity(tmp_path: Path) -> None:
+    assert usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
