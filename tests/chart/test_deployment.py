@@ -132,3 +132,21 @@ def test_image_can_be_pinned_by_digest(default: Rendered) -> None:
     assert render({"image": {"digest": digest}}).container["image"] == (
         f"ghcr.io/gatehouse/gatehouse:0.1.0@{digest}"
     )
+
+
+def test_no_client_ca_by_default(default: Rendered) -> None:
+    assert "GATEHOUSE_CLIENT_CA" not in {e["name"] for e in default.container["env"]}
+    assert "client-ca" not in {v["name"] for v in default.pod_spec["volumes"]}
+
+
+def test_a_client_ca_configmap_is_mounted_and_named_to_gatehouse() -> None:
+    rendered = render({"tls": {"clientCA": {"configMap": "api-ca", "key": "bundle.pem"}}})
+    env = {e["name"]: e.get("value") for e in rendered.container["env"]}
+    mounts = {m["name"]: m for m in rendered.container["volumeMounts"]}
+    volumes = {v["name"]: v for v in rendered.pod_spec["volumes"]}
+    assert env["GATEHOUSE_CLIENT_CA"] == mounts["client-ca"]["mountPath"] + "/ca.crt"
+    assert mounts["client-ca"]["readOnly"] is True
+    assert volumes["client-ca"]["configMap"] == {
+        "name": "api-ca",
+        "items": [{"key": "bundle.pem", "path": "ca.crt"}],
+    }
