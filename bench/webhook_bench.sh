@@ -10,7 +10,8 @@
 # the owner) and re-addressed from a person, so every policy runs on every request.
 #
 # env: FLOOR_DIR (default ../shared/bench), PORT_FLOOR=8602 PORT_GATEHOUSE=8603,
-#      plus the floor's knobs (ROUNDS, DURATION, CONNS, RATE, ...). Results: .bench/
+#      plus the floor's knobs (ROUNDS, default 5 here: this machine's noise needs
+#      them; DURATION, CONNS, RATE, ...). Results: .bench/
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 floor="$(realpath -m "${FLOOR_DIR:-$repo/../shared/bench}")"
@@ -19,6 +20,7 @@ if [[ ! -x "$floor/run_pair.sh" ]]; then
   exit 2
 fi
 export BENCH_STATE="${BENCH_STATE:-$repo/.bench}"
+export ROUNDS="${ROUNDS:-5}"
 mkdir -p "$BENCH_STATE/bodies"
 port_floor="${PORT_FLOOR:-8602}" port_gh="${PORT_GATEHOUSE:-8603}"
 
