@@ -543,6 +543,8 @@ class GatehouseWorker(Worker):
                 self._close(conn)
 
     def _close(self, conn: _Conn) -> None:
+        if conn.closed:
+            return  # a bug after the close (see _on_ready) must not count it twice
         conn.closed = True
         arrival = self._reading.pop(conn, None)
         if arrival is not None:
