@@ -9,6 +9,9 @@
 # each as sent (the Pods come from the ReplicaSet controller, which Gatehouse judges at
 # the owner) and re-addressed from a person, so every policy runs on every request.
 #
+# Then latency at a steady ARRIVAL_RATE (default 500/s) with random arrivals, which
+# the floor's fixed-rate mode does not do (bench/arrivals.py says why).
+#
 # env: FLOOR_DIR (default ../shared/bench), PORT_FLOOR=8602 PORT_GATEHOUSE=8603,
 #      plus the floor's knobs (ROUNDS, default 5 here: this machine's noise needs
 #      them; DURATION, CONNS, RATE, ...). Results: .bench/
@@ -60,6 +63,19 @@ for body in "$floor/bodies/pod_small.json" "$BENCH_STATE/bodies/pod_small.json" 
     echo "== $label"
     grep -E '^(median|ratio_)' <<<"$out"
   } >>"$summary"
+done
+
+# Latency at a steady rate, reviews arriving at random times (bench/arrivals.py).
+for body in "$floor/bodies/pod_small.json" "$BENCH_STATE/bodies/pod_small.json" \
+            "$floor/bodies/deployment.json"; do
+  label="$(basename "$body" .json)"
+  if [[ "$body" == "$BENCH_STATE"* ]]; then label="$label (from a person)"; fi
+  {
+    echo "== $label at ${ARRIVAL_RATE:-500} reviews/s, random arrivals (floor, then Gatehouse)"
+    (cd "$repo" && taskset -c "${LOADGEN_CPUS-1}" .venv/bin/python -m bench.arrivals "$body" \
+      "https://127.0.0.1:$port_floor/validate" "https://127.0.0.1:$port_gh/validate" \
+      --ca "$BENCH_STATE/certs/tls.crt" --rate "${ARRIVAL_RATE:-500}")
+  } | tee -a "$summary"
 done
 echo
 echo "Summary (A = floor, B = Gatehouse):"
