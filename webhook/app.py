@@ -85,8 +85,9 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
         seconds = time.perf_counter() - started
         label = decision_label(decision)
         log_decision(review, decision, label, seconds)
-        findings = decision.denials + decision.warnings
-        metrics.count_review(review.operation, review.kind or "unknown", label, findings, seconds)
+        metrics.count_review(
+            review.operation, review.kind or "unknown", label, decision.findings, seconds
+        )
         return Response(body, mimetype=JSON)
 
     @app.get("/healthz")

@@ -97,7 +97,7 @@ def decision_label(decision: Decision) -> str:
 
 
 def log_decision(review: Review, decision: Decision, label: str, seconds: float) -> None:
-    found = decision.denials + decision.warnings
+    found = decision.findings
     emit(
         "info",
         "would deny" if label == "would-deny" else label,

@@ -39,6 +39,11 @@ class Decision:
     grandfathered: list[Finding] = field(default_factory=list)
     skipped: str = ""  # why nothing was evaluated, for the log
 
+    @property
+    def findings(self) -> list[Finding]:
+        """The violations this review counts: denials, then dry-run warnings."""
+        return self.denials + self.warnings
+
 
 def decide(
     config: Config,

@@ -44,7 +44,7 @@ class Metrics:
         # labels() takes a lock and checks its arguments on every call: a review reuses the
         # children already made (a few dozen: operations x kinds x decisions; bounded all
         # the same, since a caller other than the API server could name any kind).
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[object, ...], Any] = {}
 
     def count_review(
         self, operation: str, kind: str, decision: str, findings: list[Finding], seconds: float
@@ -58,7 +58,7 @@ class Metrics:
         self._child(self.requests, "unknown", "unknown", "error").inc()
 
     def _child(self, metric: Counter, *labels: str) -> Any:
-        key = (metric._name, *labels)
+        key = (metric, *labels)
         child = self._children.get(key)
         if child is None:
             child = metric.labels(*labels)

@@ -14,6 +14,7 @@ from typing import Any
 import helm_python
 import yaml
 
+from policies.workloads import pod_specs
 from tests.server import REPO
 
 CHART_DIR = REPO / "chart"
@@ -66,6 +67,10 @@ class Rendered:
 
     def workloads(self) -> list[Obj]:
         return [o for o in self.objects if o["kind"] in ("Deployment", "Pod")]
+
+    def workload_pod_specs(self) -> list[Obj]:
+        """The pod spec of each workload, found where the policies find it."""
+        return [dict(found.spec) for o in self.workloads() for found in pod_specs(o)]
 
 
 @functools.cache

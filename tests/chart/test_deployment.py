@@ -62,12 +62,9 @@ def test_cpu_and_memory_requests_and_limits(default: Rendered) -> None:
 
 
 def test_pod_is_hardened(ci: Rendered) -> None:
-    for workload in ci.workloads():
-        spec = (
-            workload["spec"]["template"]["spec"]
-            if workload["kind"] == "Deployment"
-            else workload["spec"]
-        )
+    specs = ci.workload_pod_specs()
+    assert len(specs) == len(ci.workloads()) >= 2  # the webhook's and the helm test Pod's
+    for spec in specs:
         pod = spec["securityContext"]
         assert pod["runAsNonRoot"] is True
         assert pod["runAsUser"] == pod["runAsGroup"] == 65532  # the Dockerfile's USER
@@ -81,12 +78,9 @@ def test_pod_is_hardened(ci: Rendered) -> None:
 
 
 def test_no_service_account_token_is_mounted(ci: Rendered) -> None:
-    for workload in ci.workloads():
-        spec = (
-            workload["spec"]["template"]["spec"]
-            if workload["kind"] == "Deployment"
-            else workload["spec"]
-        )
+    specs = ci.workload_pod_specs()
+    assert len(specs) == len(ci.workloads())
+    for spec in specs:
         assert spec["automountServiceAccountToken"] is False
     for account in ci.all("ServiceAccount"):
         assert account["automountServiceAccountToken"] is False
