@@ -17,6 +17,9 @@ import trustme
 REPO = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # The image's CMD is exactly this (tests/chart/test_dockerfile.py holds them together).
+# A raw /validate request head as a client writes it, up to (not including) its framing
+# field and the blank line: tests that speak HTTP byte by byte add what they test.
+VALIDATE_HEAD = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 GUNICORN_ARGS = ("-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()")
 
 

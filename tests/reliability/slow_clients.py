@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 
 from tests.reliability.procfs import connection_owner
 from tests.reliability.traffic import CONNECTION_ERRORS, Case, Client, check
-from tests.server import Server
+from tests.server import VALIDATE_HEAD, Server
 
-HEAD = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 MAX_ATTEMPTS = 60  # connections tried until every worker holds its share
 
 
@@ -60,10 +59,10 @@ class SlowConnection(threading.Thread):
                 with self.server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls:
                     self.opened_at = time.monotonic()
                     if self.kind == "body":
-                        tls.sendall(HEAD + b"Content-Length: 100000\r\n\r\n")
+                        tls.sendall(VALIDATE_HEAD + b"Content-Length: 100000\r\n\r\n")
                         self._trickle(tls, b"{" + b" " * 99_999)
                     else:
-                        self._trickle(tls, HEAD + b"X-Slow: " + b"x" * 8000)
+                        self._trickle(tls, VALIDATE_HEAD + b"X-Slow: " + b"x" * 8000)
         except OSError as exc:
             if self.opened_at is None:
                 self.error = repr(exc)  # the handshake or the connection itself failed

@@ -25,7 +25,7 @@ from tests.reliability.load import Load, spread_clients
 from tests.reliability.procfs import connection_owner, owners, wait_for_workers
 from tests.reliability.report import Ledger
 from tests.reliability.traffic import Client, check, review_mix
-from tests.server import REPO, Server, serve
+from tests.server import REPO, VALIDATE_HEAD, Server, serve
 
 ROUNDS = int(os.environ.get("SOAK_FAULT_ROUNDS", "1"))
 BETWEEN_FAULTS = 300  # answers the load must get between two faults, and after the last
@@ -185,11 +185,7 @@ class ThrottledPost(threading.Thread):
             raw = socket.create_connection(("127.0.0.1", self._server.port), timeout=30)
             with self._server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls:
                 self.port = tls.getsockname()[1]
-                tls.sendall(
-                    b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
-                    b"Content-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n" % len(self._body)
-                )
+                tls.sendall(VALIDATE_HEAD + b"Content-Length: %d\r\n\r\n" % len(self._body))
                 for at in range(0, len(self._body), self.PIECE):
                     tls.sendall(self._body[at : at + self.PIECE])
                     if not self.started.is_set():

@@ -18,7 +18,7 @@ from tests.manifests import pod, review
 from tests.reliability.hostile import budget, hostile_bodies
 from tests.reliability.report import Ledger
 from tests.reliability.wire import PIECE, EarlyAnswerClient
-from tests.server import Server
+from tests.server import VALIDATE_HEAD, Server
 from webhook.app import MAX_BODY_BYTES
 
 UNREAD_BODY_KEPT = 64 * 1024  # gunicorn drains this much of an unread body to keep alive
@@ -91,10 +91,7 @@ def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_li
         socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
         server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
     ):
-        tls.sendall(
-            b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n"
-        )
+        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
         try:
             while offered < 6 * MAX_BODY_BYTES:
                 tls.sendall(tiny_chunks)

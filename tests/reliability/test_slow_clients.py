@@ -22,7 +22,7 @@ from tests.reliability.procfs import wait_for_workers
 from tests.reliability.report import Ledger
 from tests.reliability.slow_clients import Attack, attack
 from tests.reliability.traffic import review_mix
-from tests.server import Server, serve
+from tests.server import VALIDATE_HEAD, Server, serve
 
 DEADLINE = 3.0
 WORKERS, SHARE, SILENT = 2, 4, 3
@@ -98,8 +98,7 @@ def _connect(server: Server) -> ssl.SSLSocket:
 
 def _request() -> bytes:
     body = review_mix()[0].body
-    head = "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    return VALIDATE_HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def _statuses(answers: BinaryIO, count: int) -> list[int]:
@@ -169,8 +168,7 @@ def test_slow_uploads_together_cannot_buffer_more_than_the_budget(tmp_path: Path
                 sockets.append(tls)
                 try:
                     tls.sendall(
-                        b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
-                        b"Content-Type: application/json\r\n"
+                        VALIDATE_HEAD
                         + f"Content-Length: {body_size}\r\n\r\n".encode()
                         + b" " * (4 * 1024 * 1024)
                     )

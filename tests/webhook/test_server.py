@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 from tests.manifests import AWS_KEY_ID, deployment, leaky_container, pod, review
-from tests.server import Server, serve
+from tests.server import VALIDATE_HEAD, Server, serve
 
 
 def connect(server: Server) -> http.client.HTTPSConnection:
@@ -111,10 +111,7 @@ def test_oversized_body_is_refused_before_it_is_read(server: Server) -> None:
         server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
     ):
         tls.settimeout(10)
-        tls.sendall(
-            b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 104857600\r\n\r\n" + b" " * 65536
-        )
+        tls.sendall(VALIDATE_HEAD + b"Content-Length: 104857600\r\n\r\n" + b" " * 65536)
         started = time.monotonic()
         head = tls.recv(4096)
     assert head.startswith(b"HTTP/1.1 413")

@@ -1,6 +1,7 @@
 """The worker's reading of a request's framing: when a request can be answered from
 what is buffered, and where it ends. Then the one framing path only a client that
-waits for it can show: "Expect: 100-continue" over real TLS."""
+waits for it can show: "Expect: 100-continue" over real TLS. Last, how many event
+loops the usable cores allow."""
 
 import json
 import os
@@ -10,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.manifests import pod, review
-from tests.server import Server
+from tests.server import VALIDATE_HEAD, Server
 from webhook.worker import HEAD_ALLOWANCE, _Arrival, usable_cores
 
 LIMIT = 1000
-HEAD = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 
 
 def arrival(data: bytes) -> _Arrival:
@@ -22,12 +22,19 @@ def arrival(data: bytes) -> _Arrival:
 
 
 def with_length(body: bytes, extra: bytes = b"") -> bytes:
-    return HEAD + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return VALIDATE_HEAD + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def chunked(*chunks: bytes, trailers: bytes = b"") -> bytes:
     framed = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
-    return HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + framed + b"0\r\n" + trailers + b"\r\n"
+    return (
+        VALIDATE_HEAD
+        + b"Transfer-Encoding: chunked\r\n\r\n"
+        + framed
+        + b"0\r\n"
+        + trailers
+        + b"\r\n"
+    )
 
 
 def test_a_request_is_ready_once_its_whole_body_is_here() -> None:
@@ -45,15 +52,15 @@ def test_a_pipelined_request_behind_it_is_not_part_of_it() -> None:
 
 
 def test_a_body_announced_over_the_limit_is_ready_to_refuse_before_it_arrives() -> None:
-    announced = arrival(HEAD + b"Content-Length: %d\r\n\r\n" % (LIMIT + 1))
+    announced = arrival(VALIDATE_HEAD + b"Content-Length: %d\r\n\r\n" % (LIMIT + 1))
     assert announced.ready() and announced.end == -1  # answerable, not whole
 
 
 def test_framing_fields_are_found_whatever_their_case_and_only_as_fields() -> None:
-    lowered = arrival(HEAD + b"content-LENGTH: 5\r\n\r\nhello")
+    lowered = arrival(VALIDATE_HEAD + b"content-LENGTH: 5\r\n\r\nhello")
     assert lowered.ready() and lowered.end == len(lowered.data)
     # "content-length" inside another field's value frames nothing: no body, whole at once.
-    disguised = arrival(HEAD + b"X-Note: content-length: 5\r\n\r\n")
+    disguised = arrival(VALIDATE_HEAD + b"X-Note: content-length: 5\r\n\r\n")
     assert disguised.ready() and disguised.end == len(disguised.data)
 
 
@@ -73,18 +80,18 @@ def test_a_chunked_body_past_the_limit_is_ready_to_refuse_before_it_ends() -> No
 
 
 def test_a_malformed_chunk_size_is_ready_for_gunicorn_to_refuse() -> None:
-    garbled = arrival(HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc")
+    garbled = arrival(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc")
     assert garbled.ready() and garbled.end == len(garbled.data)
 
 
 def test_a_head_longer_than_any_gunicorn_takes_is_ready_to_refuse() -> None:
-    endless = arrival(HEAD + b"X-Long: " + b"a" * HEAD_ALLOWANCE)
+    endless = arrival(VALIDATE_HEAD + b"X-Long: " + b"a" * HEAD_ALLOWANCE)
     assert endless.ready() and endless.end == -1
 
 
 @pytest.mark.parametrize("value", [b"100-continue", b"100-Continue"])
 def test_expect_100_continue_is_noticed(value: bytes) -> None:
-    waiting = arrival(HEAD + b"Expect: " + value + b"\r\nContent-Length: 5\r\n\r\n")
+    waiting = arrival(VALIDATE_HEAD + b"Expect: " + value + b"\r\nContent-Length: 5\r\n\r\n")
     assert not waiting.ready() and waiting.expects_continue
 
 
@@ -96,7 +103,9 @@ def test_a_client_that_waits_for_100_continue_gets_it_and_then_its_answer(
         socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw,
         server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
     ):
-        tls.sendall(HEAD + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        tls.sendall(
+            VALIDATE_HEAD + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
         answers = tls.makefile("rb")
         assert answers.readline() == b"HTTP/1.1 100 Continue\r\n"
         assert answers.readline() == b"\r\n"
