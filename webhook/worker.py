@@ -399,16 +399,16 @@ class GatehouseWorker(Worker):
             self._close(conn)
             return
         self._buffered += len(arrival.data) - before
-        if events and self._buffered > BUFFER_BUDGET:
+        if events:  # more to come
+            if self._buffered > BUFFER_BUDGET:
+                cut_off = "the worker's buffer budget is spent"
+            elif len(arrival.data) > HEAD_ALLOWANCE + 2 * self._body_limit:
+                cut_off = "its chunk framing outgrew the body limit"  # chunks of a few bytes
+            else:
+                self._watch(conn, events)
+                return
             self._close(conn)
-            _warn("upload cut off: the worker's buffer budget is spent", conn)
-            return
-        if events and len(arrival.data) > HEAD_ALLOWANCE + 2 * self._body_limit:
-            self._close(conn)  # chunks of a few bytes each: more framing than body, unanswerable
-            _warn("upload cut off: its chunk framing outgrew the body limit", conn)
-            return
-        if events:
-            self._watch(conn, events)
+            _warn(f"upload cut off: {cut_off}", conn)
             return
         del self._reading[conn]
         self._buffered -= len(arrival.data)
