@@ -12,6 +12,9 @@ from tests.server import Server, serve
 from webhook import audit_log
 from webhook.app import create_app
 
+# The control plane's fixtures, for the cluster suite and the e2e scenarios it runs.
+pytest_plugins = ("tests.cluster.fixtures",)
+
 
 @pytest.fixture(autouse=True)
 def _flush_decision_lines() -> Iterator[None]:

@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ class Server:
     process: subprocess.Popen[bytes]
     ca_file: Path
     log_file: Path
+    host: str = "127.0.0.1"
 
     def ssl_context(self, server_hostname_check: bool = True) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -73,14 +74,20 @@ def serve(
     certs: tuple[Path, Path, Path] | None = None,
     workers: int = 2,
     server_name: str = "localhost",
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    command_prefix: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it."""
+    """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it.
+
+    ``command_prefix`` runs it elsewhere (in a network namespace, listening on ``host``).
+    """
     ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
-    port = free_port()
+    port = port or free_port()
     log_file = workdir / f"gunicorn-{port}.log"
     full_env = {
         **os.environ,
-        "GATEHOUSE_BIND": f"127.0.0.1:{port}",
+        "GATEHOUSE_BIND": f"{host}:{port}",
         "GATEHOUSE_TLS_CERT": str(cert_file),
         "GATEHOUSE_TLS_KEY": str(key_file),
         "GATEHOUSE_WORKERS": str(workers),
@@ -89,13 +96,13 @@ def serve(
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), *GUNICORN_ARGS],
+            [*command_prefix, str(GUNICORN), *GUNICORN_ARGS],
             cwd=REPO,
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file)
+    server = Server(f"https://{host}:{port}", port, process, ca_file, log_file, host)
     try:
         _wait_ready(server, server_name)
         _wait_for_workers(server, workers)
@@ -127,7 +134,7 @@ def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
             with (
-                socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw,
+                socket.create_connection((server.host, server.port), timeout=1) as raw,
                 context.wrap_socket(raw, server_hostname=server_name) as tls,
             ):
                 tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")

@@ -1,0 +1,87 @@
+"""Fixtures of the cluster suite: the admin's and a developer's clients, a namespace per
+test, and the chart's Gatehouse in the mode a test asks for.
+
+The control plane, the test host and Gatehouse itself are session fixtures of
+tests/cluster/fixtures.py, shared with the e2e scenarios `make cluster-test` runs.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from kubernetes.client import (
+    ApiClient,
+    AppsV1Api,
+    CoreV1Api,
+    RbacAuthorizationV1Api,
+    V1RoleBinding,
+)
+
+from tests.cluster.control_plane import DEVELOPER
+from tests.cluster.gatehouse import ClusterGatehouse
+from tests.e2e.kube import create_namespace
+
+
+@pytest.fixture(scope="session")
+def core(admin_api: ApiClient) -> CoreV1Api:
+    return CoreV1Api(admin_api)
+
+
+@pytest.fixture(scope="session")
+def apps(admin_api: ApiClient) -> AppsV1Api:
+    return AppsV1Api(admin_api)
+
+
+@pytest.fixture
+def namespace(core: CoreV1Api) -> Iterator[str]:
+    """A fresh namespace where the developer may do what the built-in `edit` role allows."""
+    name = create_namespace(core)
+    RbacAuthorizationV1Api(core.api_client).create_namespaced_role_binding(
+        name,
+        V1RoleBinding.model_validate(
+            {
+                "metadata": {"name": "developer-edits"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "edit",
+                },
+                "subjects": [
+                    {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": DEVELOPER}
+                ],
+            }
+        ),
+    )
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def dev_core(developer_api: ApiClient) -> CoreV1Api:
+    return CoreV1Api(developer_api)
+
+
+@pytest.fixture
+def dev_apps(developer_api: ApiClient) -> AppsV1Api:
+    return AppsV1Api(developer_api)
+
+
+@pytest.fixture
+def gatehouse(cluster_gatehouse: ClusterGatehouse) -> Iterator[ClusterGatehouse]:
+    """Gatehouse registered through the chart's Service and answering, whatever a test did."""
+    yield cluster_gatehouse
+    if cluster_gatehouse.client_config is not None:
+        cluster_gatehouse.register()
+    if cluster_gatehouse.server is None:
+        cluster_gatehouse.start()
+
+
+@pytest.fixture
+def enforcing(gatehouse: ClusterGatehouse) -> ClusterGatehouse:
+    gatehouse.configure("enforce")
+    return gatehouse
+
+
+@pytest.fixture
+def dry_run(gatehouse: ClusterGatehouse) -> ClusterGatehouse:
+    gatehouse.configure("dry-run")
+    return gatehouse
