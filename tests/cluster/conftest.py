@@ -69,6 +69,8 @@ def dev_apps(developer_api: ApiClient) -> AppsV1Api:
 def gatehouse(cluster_gatehouse: ClusterGatehouse) -> Iterator[ClusterGatehouse]:
     """Gatehouse registered through the chart's Service and answering, whatever a test did."""
     yield cluster_gatehouse
+    if cluster_gatehouse.timeout_seconds is not None:
+        cluster_gatehouse.configure(*cluster_gatehouse.settings())
     if cluster_gatehouse.client_config is not None:
         cluster_gatehouse.register()
     if cluster_gatehouse.server is None:

@@ -44,8 +44,14 @@ def on_control_plane(config: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """The control plane, and KUBECONFIG naming its admin's kubeconfig meanwhile: whatever
+    a test runs (`gatehouse audit`, Helm) meets it, never the cluster of the shell."""
     try:
-        with running(Path(tmp_path_factory.mktemp("control-plane"))) as plane:
+        with (
+            running(Path(tmp_path_factory.mktemp("control-plane"))) as plane,
+            pytest.MonkeyPatch.context() as env,
+        ):
+            env.setenv("KUBECONFIG", str(plane.kubeconfig(ADMIN)))
             yield plane
     except ControlPlaneError as error:
         pytest.exit(f"cluster tests: no control plane: {error}", returncode=1)

@@ -131,6 +131,7 @@ class ClusterGatehouse:
     host: TestHost
     mode: Mode = "dry-run"
     failure_policy: FailurePolicy = ""
+    timeout_seconds: int | None = None  # None: the chart's default
     client_config: Obj | None = None  # None: the chart's own (the Service)
     rendered: Rendered | None = None
     server: Server | None = None
@@ -138,6 +139,8 @@ class ClusterGatehouse:
 
     def values(self) -> Obj:
         webhook: Obj = {"failurePolicy": self.failure_policy} if self.failure_policy else {}
+        if self.timeout_seconds is not None:
+            webhook["timeoutSeconds"] = self.timeout_seconds
         return {"mode": self.mode, "webhook": webhook}
 
     def settings(self) -> tuple[Mode, FailurePolicy]:
@@ -159,11 +162,14 @@ class ClusterGatehouse:
         self.register()
         self.wait_answering(self.mode)
 
-    def configure(self, mode: Mode, failure_policy: FailurePolicy = "") -> None:
+    def configure(
+        self, mode: Mode, failure_policy: FailurePolicy = "", timeout_seconds: int | None = None
+    ) -> None:
         """What `helm upgrade --set mode=... --set webhook.failurePolicy=...` changes."""
-        if (mode, failure_policy) == self.settings():
+        wanted = (mode, failure_policy, timeout_seconds)
+        if wanted == (self.mode, self.failure_policy, self.timeout_seconds):
             return
-        self.mode, self.failure_policy = mode, failure_policy
+        self.mode, self.failure_policy, self.timeout_seconds = wanted
         self.rendered = self.render()
         materialize(self.rendered, self.workdir / "pod")  # the new config file
         if self.server is not None:

@@ -68,6 +68,15 @@ def wait_for(
     return result
 
 
+def wait_pods(core: CoreV1Api, namespace: str, selector: str, count: int) -> None:
+    """Until ``count`` Pods match ``selector``: created, so admitted (running or not)."""
+
+    def created() -> bool:
+        return len(core.list_namespaced_pod(namespace, label_selector=selector).items) == count
+
+    wait_for(f"{count} pods {selector} in namespace {namespace}", created)
+
+
 def wait_ready(apps: AppsV1Api, namespace: str, name: str, replicas: int) -> V1Deployment:
     """Until Deployment ``name`` runs ``replicas`` Ready pods of its current template."""
 
