@@ -11,14 +11,16 @@ import pytest
 from kubernetes.client import (
     ApiClient,
     AppsV1Api,
+    AuthorizationV1Api,
     CoreV1Api,
     RbacAuthorizationV1Api,
     V1RoleBinding,
+    V1SubjectAccessReview,
 )
 
 from tests.cluster.control_plane import DEVELOPER
 from tests.cluster.gatehouse import ClusterGatehouse
-from tests.e2e.kube import create_namespace
+from tests.e2e.kube import create_namespace, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +53,34 @@ def namespace(core: CoreV1Api) -> Iterator[str]:
             }
         ),
     )
+    wait_for("the developer's rights in the new namespace", lambda: may_edit(core, name), 30, 0.2)
     yield name
     core.delete_namespace(name)
+
+
+def may_edit(core: CoreV1Api, namespace: str) -> bool:
+    """Whether RBAC already lets the developer create Deployments and Pods there: a new
+    binding (and the aggregated `edit` role just after start-up) takes a moment to apply."""
+    authorization = AuthorizationV1Api(core.api_client)
+    for group, resource in (("apps", "deployments"), ("", "pods")):
+        review = authorization.create_subject_access_review(
+            V1SubjectAccessReview.model_validate(
+                {
+                    "spec": {
+                        "user": DEVELOPER,
+                        "resourceAttributes": {
+                            "namespace": namespace,
+                            "verb": "create",
+                            "group": group,
+                            "resource": resource,
+                        },
+                    }
+                }
+            )
+        )
+        if not (review.status and review.status.allowed):
+            return False
+    return True
 
 
 @pytest.fixture
