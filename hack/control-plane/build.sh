@@ -77,6 +77,7 @@ for b in "${binaries[@]}"; do [[ -x "$tmp/$b" ]] || die "the build made no $b"; 
 echo "$stamp" >"$tmp/STAMP"
 printf 'kubernetes %s\netcd %s\n%s\n' "$kube_version" "$etcd_version" "$(go version)" >"$tmp/VERSIONS"
 
+chmod 755 "$tmp" # mktemp made it private; the binaries are no secret
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
