@@ -109,3 +109,6 @@ def cluster_gatehouse(
         yield house
     finally:
         house.close()
+    troubles = house.troubles()
+    if troubles:
+        pytest.fail(f"Gatehouse logged errors or unreadable requests: {troubles}")

@@ -135,6 +135,7 @@ class ClusterGatehouse:
     client_config: Obj | None = None  # None: the chart's own (the Service)
     rendered: Rendered | None = None
     server: Server | None = None
+    logs: list[Path] = field(default_factory=list)
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def values(self) -> Obj:
@@ -223,6 +224,21 @@ class ClusterGatehouse:
         assert self.server is not None
         return decision_lines(self.server.log(), **fields)
 
+    def troubles(self) -> list[Obj]:
+        """Every error and every request Gatehouse could not read, over all its runs:
+        what the real API server sends must always be understood."""
+        lines = (
+            json.loads(line)
+            for log in self.logs
+            for line in log.read_text(errors="replace").splitlines()
+            if line.startswith("{")
+        )
+        return [
+            line
+            for line in lines
+            if line.get("level") == "error" or line.get("msg") == "bad request"
+        ]
+
     def wait_decisions(self, what: str, **fields: object) -> list[Obj]:
         """Until Gatehouse logged such a decision (lines are written in batches)."""
         return wait_for(what, lambda: self.decisions(**fields), timeout=30, interval=0.2)
@@ -235,9 +251,11 @@ class ClusterGatehouse:
         env = self.env()
         pod_dir = self.workdir / "pod"
         tls = pod_dir / "etc" / "gatehouse" / "tls"
+        run = self.workdir / f"run-{len(self.logs) + 1}"  # each run keeps its own log
+        run.mkdir()
         self.server = self._stack.enter_context(
             serve(
-                self.workdir,
+                run,
                 env=env,
                 certs=(tls / "ca.crt", tls / "tls.crt", tls / "tls.key"),
                 workers=int(env.get("GATEHOUSE_WORKERS", "2")),
@@ -247,6 +265,7 @@ class ClusterGatehouse:
                 command_prefix=self.host.command(),
             )
         )
+        self.logs.append(self.server.log_file)
 
     def _stop(self) -> None:
         self._stack.close()
