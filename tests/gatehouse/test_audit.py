@@ -133,6 +133,21 @@ def test_a_debug_container_added_to_an_owned_pod_is_judged_at_the_pod(tmp_path, 
     assert "3 objects listed" in text.out and "2 judged, 1 counted under their owners" in text.out
 
 
+def test_zero_limits_and_privileged_containers_are_reported(tmp_path, capsys):
+    zero = container(resources={"limits": {"cpu": 0, "memory": "0Mi"}})
+    privileged = container("agent", securityContext={"runAsUser": 1000, "privileged": True})
+    api = cluster(*deployment_tree(zero, privileged, name="node-agent", pods=1))
+    run = audit(api, tmp_path, capsys, "--format", "json")
+    assert run.code == 1
+    assert sorted(
+        (f["container"], f["path"].rsplit(".", 2)[-2:][-1], f["message"]) for f in findings(run.out)
+    ) == [
+        ("agent", "privileged", "is privileged: it has root on the node"),
+        ("app", "cpu", "sets a cpu limit of zero, which is no limit at all"),
+        ("app", "memory", "sets a memory limit of zero, which is no limit at all"),
+    ]
+
+
 def test_every_controller_kind_answers_for_its_pods(tmp_path, capsys):
     objects: list[Obj] = []
     for kind in ("StatefulSet", "DaemonSet", "ReplicationController", "Job"):
