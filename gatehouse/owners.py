@@ -13,17 +13,19 @@ Objects arrive kind by kind, owners first (``cluster.AUDITED``), and each is
 judged as it streams by. The index keeps, for each object that can own a
 workload (every checked kind but Pod), its uid and the slot of the judged
 object that answers for it: about two hundred bytes per controller, never the
-object. Pods, the bulk of a cluster, are never indexed, only counted.
+object. Pods, the bulk of a cluster, are never indexed, only counted. A pod
+that gained ephemeral containers (``kubectl debug``) is judged on those too:
+they come from no template, so no owner answers for them.
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gatehouse.reports import ObjectResult
 from policies.base import Json
 from policies.config import Config
-from policies.engine import Finding, evaluate
+from policies.engine import Finding, evaluate, in_ephemeral_containers
 
 LEAVES = frozenset({"Pod"})  # checked kinds that own no workload: never indexed
 _CLEAN = -1  # the slot of an owner judged without findings: what it owns is not counted
@@ -77,7 +79,10 @@ class Tally:
         if slot is None:
             slot = self._judge(obj, metadata, namespace)
         else:
-            self.owned += 1
+            if _has_ephemeral_containers(obj):
+                self._judge(obj, metadata, namespace, in_ephemeral_containers)
+            else:
+                self.owned += 1
             if slot != _CLEAN:
                 owner = self.judged[slot]
                 owner.owned += 1
@@ -94,9 +99,15 @@ class Tally:
                 return self._answers.get(uid) if isinstance(uid, str) else None
         return None
 
-    def _judge(self, obj: Json, metadata: Mapping[str, object], namespace: str) -> int:
+    def _judge(
+        self,
+        obj: Json,
+        metadata: Mapping[str, object],
+        namespace: str,
+        keep: Callable[[list[Finding]], list[Finding]] = list,
+    ) -> int:
         self.checked[namespace] += 1
-        findings = tuple(evaluate(obj, self.config))
+        findings = tuple(keep(evaluate(obj, self.config)))
         if not findings:
             return _CLEAN
         uid = metadata.get("uid")
@@ -111,3 +122,12 @@ class Tally:
             )
         )
         return len(self.judged) - 1
+
+
+def _has_ephemeral_containers(obj: Json) -> bool:
+    spec = obj.get("spec")
+    return (
+        obj.get("kind") == "Pod"
+        and isinstance(spec, Mapping)
+        and bool(spec.get("ephemeralContainers"))
+    )

@@ -85,7 +85,13 @@ class PodSpec:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One broken rule. ``message`` and ``hint`` never contain a secret value."""
+    """One broken rule. ``message`` and ``hint`` never contain a secret value.
+
+    ``fingerprint`` tells two findings with the same message apart by what they
+    found (a keyed hash of a secret value): an UPDATE that swaps one secret for
+    another is a new finding. It is for comparing within one process only, and
+    is never shown, logged or reported.
+    """
 
     policy: str
     container: str
@@ -93,10 +99,11 @@ class Violation:
     path: str
     message: str
     hint: str
+    fingerprint: bytes = dataclass_field(default=b"", repr=False)
 
     @property
     def container_label(self) -> str:
-        """How people name the container: ``app``, ``init:migrate``, ``debug:shell``."""
+        """How people name the container: ``app``, ``init:migrate``, ``ephemeral:debugger``."""
         if self.container_kind == "initContainer":
             return f"init:{self.container}"
         if self.container_kind == "ephemeralContainer":

@@ -46,3 +46,12 @@ def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Fi
                 ]
             findings.extend(Finding(v, mode) for v in violations)
     return findings
+
+
+def in_ephemeral_containers(findings: list[Finding]) -> list[Finding]:
+    """The findings in ephemeral containers: all a running pod can gain (``kubectl debug``).
+
+    A pod made from a workload's template is judged at that workload; what is
+    added to it later is judged at the pod, by the webhook and the audit alike.
+    """
+    return [f for f in findings if f.violation.container_kind == "ephemeralContainer"]

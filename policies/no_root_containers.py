@@ -1,37 +1,56 @@
-"""Containers must not run as root.
+"""Containers must not run as root, nor hold root's powers on the node.
 
 The image's default user is unknown here and is often root, so a container
 passes only when ``runAsNonRoot: true`` or a non-zero ``runAsUser`` is in
 effect. Container-level securityContext overrides pod-level field by field.
+Ephemeral containers (``kubectl debug``) are judged like the others: a root
+shell inside a running pod is what this policy exists to refuse.
+
+With ``denyPrivileged`` (on by default) a privileged container, or one that
+adds the ``SYS_ADMIN`` or ``ALL`` capabilities, is refused too, whatever its
+user: either is root on the node in all but name.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from policies.base import Container, PodSpec, Violation
+from policies.base import Container, PodSpec, SettingsError, Violation
 
 ID = "no-root-containers"
-SETTINGS_KEYS: tuple[str, ...] = ()
-SUMMARY = "containers must run as a non-root user"
+SETTINGS_KEYS = ("denyPrivileged",)
+SUMMARY = "containers must run as a non-root user, unprivileged"
 HINT = "set securityContext.runAsNonRoot: true and a non-zero runAsUser (pod or container)"
+PRIVILEGED_HINT = "remove securityContext.privileged (or set it to false)"
+CAPABILITY_HINT = "add only the capabilities the process needs, never SYS_ADMIN or ALL"
+# Capabilities that amount to root on the node, as the kernel spells them without CAP_.
+ROOT_CAPABILITIES = ("SYS_ADMIN", "ALL")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """This policy has no settings of its own."""
+    deny_privileged: bool = True
 
 
 def parse_settings(raw: Mapping[str, object]) -> Settings:
-    return Settings()
+    deny = raw.get("denyPrivileged", True)
+    if not isinstance(deny, bool):
+        raise SettingsError(f"denyPrivileged: expected true or false, got {deny!r}")
+    return Settings(deny_privileged=deny)
 
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
-    if pod.is_windows:
-        return []
-    return [v for c in pod.containers(init=True) if (v := _check_container(pod, c)) is not None]
+    violations: list[Violation] = []
+    for container in pod.containers(init=True, ephemeral=True):
+        if not pod.is_windows:  # Windows has no uid 0; runAsUser does not apply there
+            root = _root_user(pod, container)
+            if root is not None:
+                violations.append(root)
+        if settings.deny_privileged:
+            violations.extend(_root_powers(container))
+    return violations
 
 
-def _check_container(pod: PodSpec, container: Container) -> Violation | None:
+def _root_user(pod: PodSpec, container: Container) -> Violation | None:
     pod_ctx = pod.field("securityContext")
     own_ctx = container.field("securityContext")
     if "runAsUser" in own_ctx and own_ctx["runAsUser"] is not None:
@@ -46,15 +65,48 @@ def _check_container(pod: PodSpec, container: Container) -> Violation | None:
             non_root_path = f"{pod.path}.securityContext.runAsNonRoot"
 
     if user == 0:
-        return _violation(container, user_path, "runs as root: runAsUser is 0")
+        return _violation(container, user_path, "runs as root: runAsUser is 0", HINT)
     if user is None and non_root is not True:
         return _violation(
             container,
             non_root_path,
             "may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set",
+            HINT,
         )
     return None
 
 
-def _violation(container: Container, path: str, message: str) -> Violation:
-    return Violation(ID, container.name, container.kind, path, message, HINT)
+def _root_powers(container: Container) -> Iterator[Violation]:
+    """Privileged mode and root's capabilities: only a container's own context has them."""
+    context = container.field("securityContext")
+    where = f"{container.path}.securityContext"
+    if context.get("privileged") is True:
+        yield _violation(
+            container,
+            f"{where}.privileged",
+            "is privileged: it has root on the node",
+            PRIVILEGED_HINT,
+        )
+    capabilities = context.get("capabilities")
+    added = capabilities.get("add") if isinstance(capabilities, dict) else None
+    for index, name in enumerate(added if isinstance(added, list) else ()):
+        capability = _capability(name)
+        if capability in ROOT_CAPABILITIES:
+            yield _violation(
+                container,
+                f"{where}.capabilities.add[{index}]",
+                f"adds the {capability} capability: root on the node in all but name",
+                CAPABILITY_HINT,
+            )
+
+
+def _capability(name: object) -> str:
+    """``sys_admin``, ``CAP_SYS_ADMIN`` and ``SYS_ADMIN`` all name one capability for the runtime."""
+    if not isinstance(name, str):
+        return ""
+    upper = name.strip().upper()
+    return upper.removeprefix("CAP_")
+
+
+def _violation(container: Container, path: str, message: str, hint: str) -> Violation:
+    return Violation(ID, container.name, container.kind, path, message, hint)

@@ -1,13 +1,16 @@
 """Every container declares the resources it may use.
 
 Without limits one container can starve a node. Which resources are required
-is configurable; ephemeral containers cannot carry resources and are exempt.
+is configurable; ephemeral containers cannot carry resources and are exempt. A
+quantity of zero counts as unset (a limit of 0 is no limit), and one that is
+not a Kubernetes quantity is reported as such.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from policies.base import PodSpec, SettingsError, Violation
+from policies.quantity import sign_of
 
 ID = "require-resource-limits"
 SETTINGS_KEYS = ("require",)
@@ -38,19 +41,34 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
         for required in settings.required:
             section, _, resource = required.partition(".")
             declared = resources.get(section)
-            if isinstance(declared, dict) and declared.get(resource) not in (None, ""):
-                continue
-            violations.append(
-                Violation(
-                    ID,
-                    container.name,
-                    container.kind,
-                    f"{container.path}.resources.{required}",
-                    f"sets no {resource} {section[:-1]}",
-                    f"set resources.{required} (e.g. {_EXAMPLE[resource]})",
+            amount = declared.get(resource) if isinstance(declared, dict) else None
+            problem = _problem(amount, resource, section[:-1])
+            if problem is not None:
+                violations.append(
+                    Violation(
+                        ID,
+                        container.name,
+                        container.kind,
+                        f"{container.path}.resources.{required}",
+                        problem,
+                        f"set resources.{required} (e.g. {_EXAMPLE[resource]})",
+                    )
                 )
-            )
     return violations
+
+
+def _problem(amount: object, resource: str, what: str) -> str | None:
+    """What is wrong with the declared ``amount`` (None: a positive quantity)."""
+    if amount is None or amount == "":
+        return f"sets no {resource} {what}"
+    sign = sign_of(amount)
+    if sign == "positive":
+        return None
+    if sign == "zero":
+        return f"sets a {resource} {what} of zero, which is no {what} at all"
+    if sign == "negative":
+        return f"sets a negative {resource} {what}"
+    return f"sets a {resource} {what} that is not a Kubernetes quantity"
 
 
 _EXAMPLE = {"cpu": '"500m"', "memory": '"256Mi"'}

@@ -157,12 +157,31 @@ def _check_security_context(parent: Json, where: str, problems: list[Violation])
                 f"{where}.securityContext.runAsUser", f"expected an integer, got {_type_name(user)}"
             )
         )
-    non_root = context.get("runAsNonRoot")
-    if non_root is not None and type(non_root) is not bool:
+    for flag in ("runAsNonRoot", "privileged"):
+        value = context.get(flag)
+        if value is not None and type(value) is not bool:
+            problems.append(
+                _problem(
+                    f"{where}.securityContext.{flag}",
+                    f"expected true or false, got {_type_name(value)}",
+                )
+            )
+    capabilities = context.get("capabilities")
+    if capabilities is None:
+        return
+    if type(capabilities) is not dict:
         problems.append(
             _problem(
-                f"{where}.securityContext.runAsNonRoot",
-                f"expected true or false, got {_type_name(non_root)}",
+                f"{where}.securityContext.capabilities",
+                f"expected an object, got {_type_name(capabilities)}",
+            )
+        )
+        return
+    added = capabilities.get("add")
+    if added is not None and (type(added) is not list or any(type(c) is not str for c in added)):
+        problems.append(
+            _problem(
+                f"{where}.securityContext.capabilities.add", "expected a list of capability names"
             )
         )
 

@@ -22,6 +22,7 @@ POD_SPEC_AT = {
 
 # Built from parts so no token-shaped literal sits in the source for scanners to trip on.
 AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"  # AWS's documented example key id
+OTHER_AWS_KEY_ID = "AKIA" + "I44QH8DHBEXAMPLE"  # the second id AWS's documentation uses
 DB_URL = "postgres://app:" + "s3cr3t-Pa55w0rd" + "@db.internal:5432/app"
 
 
@@ -87,6 +88,7 @@ def review(
     api_version: str = "admission.k8s.io/v1",
     dry_run: bool = False,
     namespace: str | None = None,
+    sub_resource: str | None = None,
 ) -> dict[str, Any]:
     target = obj or old or {}
     kind = target.get("kind", "Pod")
@@ -104,4 +106,18 @@ def review(
         "object": copy.deepcopy(obj),
         "oldObject": copy.deepcopy(old),
     }
+    if sub_resource:
+        request["subResource"] = sub_resource
     return {"apiVersion": api_version, "kind": "AdmissionReview", "request": request}
+
+
+def debug_container(name: str = "debugger", **overrides: Any) -> dict[str, Any]:
+    """What ``kubectl debug -it POD --image=busybox`` adds: no securityContext of its own."""
+    return {"name": name, "image": "busybox", "stdin": True, "tty": True, **overrides}
+
+
+def debugged(obj: dict[str, Any], *ephemeral: dict[str, Any]) -> dict[str, Any]:
+    """A Pod as the pods/ephemeralcontainers subresource sends it, with ``ephemeral`` added."""
+    added = copy.deepcopy(obj)
+    added["spec"].setdefault("ephemeralContainers", []).extend(ephemeral)
+    return added

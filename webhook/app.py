@@ -79,7 +79,13 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
         except BadRequest as exc:
             return refuse(exc.message, exc.status)
         decision = decide(
-            config, review.operation, review.namespace, review.user, review.obj, review.old_obj
+            config,
+            review.operation,
+            review.namespace,
+            review.user,
+            review.obj,
+            review.old_obj,
+            review.sub_resource,
         )
         body = orjson.dumps(build_response(review, decision))
         seconds = time.perf_counter() - started

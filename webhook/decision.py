@@ -5,11 +5,12 @@ updates are judged only on what they introduce, and pods that Kubernetes'
 own controllers create are judged at the workload that owns them.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from policies.base import Json, Violation
 from policies.config import Config
-from policies.engine import Finding, evaluate
+from policies.engine import Finding, evaluate, in_ephemeral_containers
 from policies.workloads import has_pod_spec
 
 # Built-in controllers (their service accounts in kube-system) and the owner kinds
@@ -29,6 +30,8 @@ CONTROLLER_OWNERS: dict[str, frozenset[str]] = {
 CONTROLLER_OWNERS["system:kube-controller-manager"] = frozenset().union(*CONTROLLER_OWNERS.values())
 
 JUDGED_OPERATIONS = ("CREATE", "UPDATE")
+# What `kubectl debug` updates: only the pod's ephemeral containers can change through it.
+EPHEMERAL_SUBRESOURCE = "ephemeralcontainers"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def decide(
     user: str,
     obj: Json | None,
     old_obj: Json | None,
+    sub_resource: str = "",
 ) -> Decision:
     if operation not in JUDGED_OPERATIONS:
         return Decision(True, skipped=f"operation {operation}")
@@ -62,25 +66,53 @@ def decide(
     if _created_by_its_controller(obj, user):
         return Decision(True, skipped="judged at its owner")
     findings = evaluate(obj, config, namespace)
+    if sub_resource == EPHEMERAL_SUBRESOURCE:
+        findings = in_ephemeral_containers(findings)
     grandfathered: list[Finding] = []
     if operation == "UPDATE" and old_obj is not None and findings:
-        before = {_identity(f.violation) for f in evaluate(old_obj, config, namespace)}
-        grandfathered = [f for f in findings if _identity(f.violation) in before]
-        findings = [f for f in findings if _identity(f.violation) not in before]
+        findings, grandfathered = _split_existing(findings, evaluate(old_obj, config, namespace))
     denials = [f for f in findings if f.mode == "enforce"]
     warnings = [f for f in findings if f.mode != "enforce"]
     return Decision(not denials, denials, warnings, grandfathered)
 
 
-def _identity(violation: Violation) -> tuple[str, ...]:
+def _split_existing(
+    findings: list[Finding], before: list[Finding]
+) -> tuple[list[Finding], list[Finding]]:
+    """The findings an UPDATE introduces, and those the old object had already.
+
+    Each old finding excuses one new finding with its identity, no more: five
+    copies of a grandfathered secret are four new ones.
+    """
+    existing = Counter(_identity(f.violation) for f in before)
+    new: list[Finding] = []
+    old: list[Finding] = []
+    for finding in findings:
+        identity = _identity(finding.violation)
+        if existing[identity] > 0:
+            existing[identity] -= 1
+            old.append(finding)
+        else:
+            new.append(finding)
+    return new, old
+
+
+def _identity(violation: Violation) -> tuple[object, ...]:
     """What makes two violations 'the same' across an update.
 
     Not the path: inserting an env var shifts every index after it, and the
-    violation it did not touch must not start blocking.
+    violation it did not touch must not start blocking. The fingerprint: a
+    secret swapped for another under the same name is a new leak.
     """
     if violation.container_kind is None:
         return (violation.policy, violation.path, violation.message)
-    return (violation.policy, violation.container_kind, violation.container, violation.message)
+    return (
+        violation.policy,
+        violation.container_kind,
+        violation.container,
+        violation.message,
+        violation.fingerprint,
+    )
 
 
 def _created_by_its_controller(obj: Json, user: str) -> bool:

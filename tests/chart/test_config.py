@@ -24,6 +24,7 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
         "policies": {
             "no-root-containers": {
                 "mode": "dry-run",
+                "denyPrivileged": False,
                 "exemptions": {"namespaces": ["build"], "images": ["ci/*"]},
             },
             "no-plaintext-secrets": {"enabled": False, "exemptions": {"envNames": ["*_PUBLIC"]}},
@@ -39,6 +40,7 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
     assert root.mode == "dry-run"
     assert root.exempt_namespaces == {"build"}
     assert root.exempt_images == ("ci/*",)
+    assert root.settings.deny_privileged is False
     assert by_id["no-plaintext-secrets"].enabled is False
     assert raw["policies"]["no-plaintext-secrets"]["exemptions"]["envNames"] == ["*_PUBLIC"]
     assert by_id["require-resource-limits"].settings.required == ("limits.memory",)

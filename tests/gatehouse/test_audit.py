@@ -111,6 +111,43 @@ def test_what_a_judged_owner_made_is_not_judged_again(tmp_path, capsys):
     assert (run.code, findings(run.out)) == (0, [])
 
 
+def test_a_debug_container_added_to_an_owned_pod_is_judged_at_the_pod(tmp_path, capsys):
+    """Ephemeral containers come from no template: the pod answers for them itself."""
+    top, replica_set, running = deployment_tree(ROOT, name="payments", pods=1)
+    debugged = {
+        **running,
+        "spec": {
+            **running["spec"],
+            "ephemeralContainers": [{"name": "debugger", "image": "busybox"}],
+        },
+    }
+    run = audit(cluster(top, replica_set, debugged), tmp_path, capsys, "--format", "json")
+    found = {(f["kind"], f["name"], f["policy"], f["container"]) for f in findings(run.out)}
+    assert found == {
+        ("Deployment", "payments", "no-root-containers", "app"),
+        ("Pod", running["metadata"]["name"], "no-root-containers", "debugger"),
+    }
+    deployment_finding = next(f for f in findings(run.out) if f["kind"] == "Deployment")
+    assert (deployment_finding["owned"], deployment_finding["pods"]) == (2, 1)
+    text = audit(cluster(top, replica_set, debugged), tmp_path, capsys)
+    assert "3 objects listed" in text.out and "2 judged, 1 counted under their owners" in text.out
+
+
+def test_zero_limits_and_privileged_containers_are_reported(tmp_path, capsys):
+    zero = container(resources={"limits": {"cpu": 0, "memory": "0Mi"}})
+    privileged = container("agent", securityContext={"runAsUser": 1000, "privileged": True})
+    api = cluster(*deployment_tree(zero, privileged, name="node-agent", pods=1))
+    run = audit(api, tmp_path, capsys, "--format", "json")
+    assert run.code == 1
+    assert sorted(
+        (f["container"], f["path"].rsplit(".", 2)[-2:][-1], f["message"]) for f in findings(run.out)
+    ) == [
+        ("agent", "privileged", "is privileged: it has root on the node"),
+        ("app", "cpu", "sets a cpu limit of zero, which is no limit at all"),
+        ("app", "memory", "sets a memory limit of zero, which is no limit at all"),
+    ]
+
+
 def test_every_controller_kind_answers_for_its_pods(tmp_path, capsys):
     objects: list[Obj] = []
     for kind in ("StatefulSet", "DaemonSet", "ReplicationController", "Job"):

@@ -545,6 +545,68 @@ def test_every_workload_kind_is_checked_at_its_pod_spec(tmp_path, capsys, kind):
     assert {(f["kind"], f["namespace"], f["name"]) for f in findings} == {(kind, "team", "w")}
 
 
+POD_UNDER_DEBUG = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000}
+  containers:
+    - name: app
+      image: registry.example.com/app:1
+      resources: {limits: {cpu: "0", memory: 0Mi}}
+  ephemeralContainers:
+    - name: debugger
+      image: busybox
+      securityContext: {runAsUser: 0}
+    - name: sniffer
+      image: nicolaka/netshoot
+      securityContext: {capabilities: {add: [NET_ADMIN, SYS_ADMIN]}}
+"""
+
+
+def test_debug_containers_zero_limits_and_root_powers_are_found(tmp_path, capsys):
+    text = POD_UNDER_DEBUG
+    code, findings = scan_json(capsys, write(tmp_path, "pod.yaml", text))
+    assert code == 1
+    assert [
+        (f["policy"], f["container"], f["containerType"], f["path"], f["line"]) for f in findings
+    ] == [
+        (
+            "no-root-containers",
+            "debugger",
+            "ephemeralContainer",
+            "spec.ephemeralContainers[0].securityContext.runAsUser",
+            line_of(text, "runAsUser: 0"),
+        ),
+        (
+            "no-root-containers",
+            "sniffer",
+            "ephemeralContainer",
+            "spec.ephemeralContainers[1].securityContext.capabilities.add[1]",
+            line_of(text, "capabilities:"),
+        ),
+        (
+            "require-resource-limits",
+            "app",
+            "container",
+            "spec.containers[0].resources.limits.cpu",
+            line_of(text, "resources:"),
+        ),
+        (
+            "require-resource-limits",
+            "app",
+            "container",
+            "spec.containers[0].resources.limits.memory",
+            line_of(text, "resources:"),
+        ),
+    ]
+    code, out, _ = scan(capsys, write(tmp_path, "pod.yaml", text))
+    assert "ephemeral:debugger" in out and "ephemeral:sniffer" in out
+    assert "adds the SYS_ADMIN capability" in out
+    assert "sets a cpu limit of zero, which is no limit at all" in out
+
+
 def test_exempt_namespaces_from_the_config_apply(tmp_path, capsys):
     system = LEAKY.replace("namespace: shop", "namespace: kube-system")
     path = write(tmp_path, "ns.yaml", f"{system}---\n{LEAKY}")

@@ -1,6 +1,7 @@
 """Fixture manifests per policy, found automatically (polaris / kyverno-test style).
 
-Layout: ``fixtures/<policy-id>/{pass,fail}/<name>.yaml``, one manifest per file.
+Layout: ``fixtures/<policy-id>/[<rule>/]{pass,fail}/<name>.yaml``, one manifest per
+file; a rule added to a policy later (``privileged``) gets a folder of its own.
 A ``fail`` fixture declares each violation it must produce on its own header line::
 
     # expect: spec.template.spec.containers[0].resources.limits.cpu app
@@ -28,7 +29,6 @@ from tests.manifests import POD_SPEC_AT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KINDS = tuple(POD_SPEC_AT)
-OWNED = ("no-root-containers", "require-resource-limits")
 _EXPECT = re.compile(r"^# expect: (?P<path>\S+) (?P<label>\S+)\s*$")
 _LABEL_KINDS: dict[str, ContainerKind] = {
     "init": "initContainer",
@@ -41,6 +41,7 @@ Expected = tuple[str, str, ContainerKind | None, str]  # policy, container, kind
 @dataclass(frozen=True)
 class Fixture:
     policy: str
+    rule: str  # "" for the policy's first rules, else the folder of a later one
     outcome: str  # "pass" or "fail"
     file: Path
     manifest: dict[str, object]
@@ -48,7 +49,7 @@ class Fixture:
 
     @property
     def id(self) -> str:
-        return f"{self.policy}/{self.outcome}/{self.file.stem}"
+        return "/".join(p for p in (self.policy, self.rule, self.outcome, self.file.stem) if p)
 
 
 def parse_expectation(policy: str, line: str) -> Expected | None:
@@ -61,16 +62,16 @@ def parse_expectation(policy: str, line: str) -> Expected | None:
 
 
 def load_fixture(file: Path) -> Fixture:
-    outcome, policy = file.parent.name, file.parent.parent.name
+    policy, *rule, outcome, _ = file.relative_to(FIXTURES).parts
     text = file.read_text(encoding="utf-8")
     documents = list(yaml.safe_load_all(text))
     assert len(documents) == 1, f"{file}: one manifest per fixture file"
     expected = tuple(e for line in text.splitlines() if (e := parse_expectation(policy, line)))
-    return Fixture(policy, outcome, file, documents[0], expected)
+    return Fixture(policy, "/".join(rule), outcome, file, documents[0], expected)
 
 
 def all_fixtures() -> list[Fixture]:
-    return [load_fixture(f) for f in sorted(FIXTURES.glob("*/*/*.yaml"))]
+    return [load_fixture(f) for f in sorted(FIXTURES.rglob("*.yaml"))]
 
 
 FIXTURE_LIST = all_fixtures()
@@ -81,9 +82,15 @@ def default_config() -> Config:
     return load_config()
 
 
-def test_the_tree_has_fixtures_for_the_owned_policies() -> None:
-    found = {f.policy for f in FIXTURE_LIST}
-    assert set(OWNED) <= found
+def test_every_policy_has_fixtures() -> None:
+    assert {f.policy for f in FIXTURE_LIST} == set(BY_ID)
+
+
+def test_every_rule_folder_has_both_outcomes() -> None:
+    outcomes: dict[tuple[str, str], set[str]] = {}
+    for f in FIXTURE_LIST:
+        outcomes.setdefault((f.policy, f.rule), set()).add(f.outcome)
+    assert {rule: found for rule, found in outcomes.items() if found != {"pass", "fail"}} == {}
 
 
 @pytest.mark.parametrize(
@@ -113,6 +120,7 @@ def test_expectation_header_parsing(line: str, expected: Expected | None) -> Non
 def test_fixture_is_well_formed(fixture: Fixture) -> None:
     assert fixture.policy in BY_ID, f"{fixture.file}: directory is not a policy id"
     assert fixture.outcome in ("pass", "fail"), f"{fixture.file}: not under pass/ or fail/"
+    assert "/" not in fixture.rule, f"{fixture.file}: one rule folder at most"
     assert fixture.manifest.get("kind") in KINDS, f"{fixture.file}: not a workload kind"
     if fixture.outcome == "fail":
         assert fixture.expected, f"{fixture.file}: a fail fixture needs '# expect:' lines"

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from policies import no_root_containers
-from policies.base import PodSpec, Violation
+from policies.base import PodSpec, SettingsError, Violation
 from policies.no_root_containers import ID, Settings, check, parse_settings
 
 ROOT = "spec.template.spec"  # a Deployment's pod spec, so paths must start at the object root
@@ -89,7 +89,7 @@ def test_effective_user(
     assert violation.message.startswith(message_start)
 
 
-def test_every_container_and_init_container_is_checked_but_not_ephemeral() -> None:
+def test_every_container_is_checked_ephemeral_ones_too() -> None:
     pod = PodSpec(
         "spec",
         {
@@ -107,6 +107,7 @@ def test_every_container_and_init_container_is_checked_but_not_ephemeral() -> No
         ("root", "container", "spec.containers[1].securityContext.runAsUser"),
         ("setup", "initContainer", "spec.initContainers[0].securityContext.runAsNonRoot"),
         ("sidecar", "initContainer", "spec.initContainers[1].securityContext.runAsUser"),
+        ("debug", "ephemeralContainer", "spec.ephemeralContainers[0].securityContext.runAsUser"),
     ]
 
 
@@ -149,7 +150,74 @@ def test_message_and_hint_are_one_line_and_name_the_field(
     assert "runAsNonRoot: true" in violation.hint and "runAsUser" in violation.hint
 
 
-def test_settings_are_empty() -> None:
-    assert no_root_containers.SETTINGS_KEYS == ()
-    assert parse_settings({}) == Settings()
+@pytest.mark.parametrize(
+    "own_ctx, path, message",
+    [
+        ({"privileged": True}, "privileged", "is privileged: it has root on the node"),
+        ({"capabilities": {"add": ["SYS_ADMIN"]}}, "capabilities.add[0]", "adds the SYS_ADMIN"),
+        (
+            {"capabilities": {"add": ["CHOWN", "CAP_SYS_ADMIN"]}},
+            "capabilities.add[1]",
+            "adds the SYS_ADMIN",
+        ),
+        ({"capabilities": {"add": ["sys_admin"]}}, "capabilities.add[0]", "adds the SYS_ADMIN"),
+        ({"capabilities": {"add": [" ALL "]}}, "capabilities.add[0]", "adds the ALL capability"),
+        ({"capabilities": {"add": ["cap_all"]}}, "capabilities.add[0]", "adds the ALL capability"),
+    ],
+)
+def test_root_powers_are_denied_whatever_the_user(
+    own_ctx: dict[str, Any], path: str, message: str
+) -> None:
+    (violation,) = run(spec({"runAsNonRoot": True, "runAsUser": 1000}, own_ctx))
+    assert violation.path == f"{C0}.{path}"
+    assert violation.message.startswith(message)
+    assert violation.hint != no_root_containers.HINT  # its own fix, not the runAsUser one
+    assert "\n" not in violation.message + violation.hint
+
+
+@pytest.mark.parametrize(
+    "own_ctx",
+    [
+        {"privileged": False},
+        {"capabilities": {"add": ["NET_ADMIN", "NET_BIND_SERVICE"]}},
+        {"capabilities": {"drop": ["ALL"]}},
+        {"capabilities": {"add": []}},
+        {"capabilities": {}},
+        {"allowPrivilegeEscalation": True},  # no capability to escalate to on its own
+    ],
+)
+def test_narrow_powers_pass(own_ctx: dict[str, Any]) -> None:
+    assert run(spec({"runAsNonRoot": True}, own_ctx)) == []
+
+
+def test_a_privileged_root_container_is_reported_for_both() -> None:
+    found = [v.path for v in run(spec(None, {"runAsUser": 0, "privileged": True}))]
+    assert found == [f"{C0}.runAsUser", f"{C0}.privileged"]
+
+
+def test_deny_privileged_can_be_turned_off() -> None:
+    pod = spec({"runAsNonRoot": True}, {"privileged": True, "capabilities": {"add": ["ALL"]}})
+    assert check(pod, parse_settings({"denyPrivileged": False})) == []
+    assert len(check(pod, parse_settings({}))) == 2
+
+
+def test_privileged_windows_containers_are_still_checked() -> None:
+    body = {
+        "os": {"name": "windows"},
+        "containers": [{"name": "iis", "securityContext": {"privileged": True}}],
+    }
+    (violation,) = run(PodSpec("spec", body))
+    assert violation.path == "spec.containers[0].securityContext.privileged"
+
+
+@pytest.mark.parametrize("raw", ["yes", 1, None, []])
+def test_deny_privileged_must_be_a_boolean(raw: object) -> None:
+    with pytest.raises(SettingsError, match=r"^denyPrivileged: expected true or false"):
+        parse_settings({"denyPrivileged": raw})
+
+
+def test_settings() -> None:
+    assert no_root_containers.SETTINGS_KEYS == ("denyPrivileged",)
+    assert parse_settings({}) == Settings(deny_privileged=True)
+    assert parse_settings({"denyPrivileged": False}) == Settings(deny_privileged=False)
     assert ID == "no-root-containers"

@@ -94,6 +94,47 @@ def test_containers_and_init_containers_are_checked_ephemeral_are_exempt() -> No
     ]
 
 
+@pytest.mark.parametrize(
+    "amount",
+    ["0", "0m", "0Mi", "0.0", "0e3", "+0", "-0", ".0", "0.", "00000", "0Ki", "0E-2", 0, 0.0],
+)
+def test_a_zero_quantity_is_no_limit(amount: object) -> None:
+    (violation,) = check(spec({"limits": {"cpu": amount, "memory": "1Gi"}}), Settings())
+    assert violation.path == f"{C0}.limits.cpu"
+    assert violation.message == "sets a cpu limit of zero, which is no limit at all"
+
+
+@pytest.mark.parametrize(
+    "amount", ["1", "1m", "0.5", ".5", "5.", "1e3", "1E-2", "+1", "0.001", "129M", "1Ki", 1, 0.5]
+)
+def test_a_positive_quantity_is_a_limit(amount: object) -> None:
+    assert check(spec({"limits": {"cpu": amount, "memory": amount}}), Settings()) == []
+
+
+@pytest.mark.parametrize("amount", ["-1", "-500m", -1, -0.5])
+def test_a_negative_quantity_is_reported(amount: object) -> None:
+    (violation,) = check(spec({"limits": {"cpu": amount, "memory": "1Gi"}}), Settings())
+    assert violation.message == "sets a negative cpu limit"
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["half", "1 Gi", "1gb", "1.2.3", "m", "1KiB", "0x10", "1e", "1e+", " 1", True, [1], {"a": 1}],
+)
+def test_a_value_that_is_not_a_quantity_is_reported_without_echoing_it(amount: object) -> None:
+    (violation,) = check(spec({"limits": {"cpu": "1", "memory": amount}}), Settings())
+    assert violation.message == "sets a memory limit that is not a Kubernetes quantity"
+
+
+def test_a_zero_request_counts_as_unset_where_requests_are_required() -> None:
+    resources = {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "0", "memory": "0Mi"}}
+    found = [v.message for v in check(spec(resources), Settings(required=tuple(ALL)))]
+    assert found == [
+        "sets a cpu request of zero, which is no request at all",
+        "sets a memory request of zero, which is no request at all",
+    ]
+
+
 def test_windows_pods_are_still_checked() -> None:
     pod = PodSpec("spec", {"os": {"name": "windows"}, "containers": [{"name": "iis"}]})
     assert len(check(pod, Settings())) == 2

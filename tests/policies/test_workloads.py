@@ -266,6 +266,37 @@ def c(**fields: object) -> dict[str, Any]:
             workload("Pod", pod(c(), os="windows")),
             [("spec.os", "expected an object, got a string")],
         ),
+        (
+            workload("Pod", pod(c(securityContext={"privileged": "true"}))),
+            [
+                (
+                    "spec.containers[0].securityContext.privileged",
+                    "expected true or false, got a string",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"capabilities": ["SYS_ADMIN"]}))),
+            [("spec.containers[0].securityContext.capabilities", "expected an object, got a list")],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"capabilities": {"add": "SYS_ADMIN"}}))),
+            [
+                (
+                    "spec.containers[0].securityContext.capabilities.add",
+                    "expected a list of capability names",
+                )
+            ],
+        ),
+        (
+            workload("Pod", pod(c(securityContext={"capabilities": {"add": [["SYS_ADMIN"]]}}))),
+            [
+                (
+                    "spec.containers[0].securityContext.capabilities.add",
+                    "expected a list of capability names",
+                )
+            ],
+        ),
         # every problem is reported, not just the first
         (
             workload(
@@ -315,6 +346,10 @@ def c(**fields: object) -> dict[str, Any]:
         "limits-list",
         "requests-string",
         "os-string",
+        "privileged-string",
+        "capabilities-list",
+        "capabilities-add-string",
+        "capabilities-add-nested-list",
         "several-problems",
     ],
 )

@@ -9,7 +9,10 @@ from flask.testing import FlaskClient
 from policies.config import load_config, parse_config
 from tests.manifests import (
     AWS_KEY_ID,
+    OTHER_AWS_KEY_ID,
     container,
+    debug_container,
+    debugged,
     deployment,
     leaky_container,
     pod,
@@ -119,6 +122,127 @@ class TestUpdate:
         assert answer["allowed"] is False
         assert "[no-plaintext-secrets]" in answer["status"]["message"]
         assert "[no-root-containers]" not in answer["status"]["message"]
+
+
+class TestUpdateOfSecrets:
+    """A secret finding's identity includes a fingerprint of its value, and its count."""
+
+    @staticmethod
+    def with_env(*env: tuple[str, str]) -> dict[str, Any]:
+        return deployment(container(env=[{"name": n, "value": v} for n, v in env]))
+
+    def update(self, client: FlaskClient, old: Any, new: Any) -> Any:
+        return post(client, review(new, operation="UPDATE", old=old))["response"]
+
+    def test_the_same_secret_stays_grandfathered(self, client: FlaskClient) -> None:
+        old = self.with_env(("AWS_ACCESS_KEY_ID", AWS_KEY_ID))
+        new = self.with_env(("TZ", "UTC"), ("AWS_ACCESS_KEY_ID", AWS_KEY_ID))
+        assert self.update(client, old, new)["allowed"] is True
+
+    def test_a_swapped_key_is_a_new_leak(self, client: FlaskClient) -> None:
+        old = self.with_env(("AWS_ACCESS_KEY_ID", AWS_KEY_ID))
+        new = self.with_env(("AWS_ACCESS_KEY_ID", OTHER_AWS_KEY_ID))
+        answer = self.update(client, old, new)
+        assert answer["allowed"] is False
+        assert (
+            "env AWS_ACCESS_KEY_ID holds a literal AWS access key id" in answer["status"]["message"]
+        )
+        assert OTHER_AWS_KEY_ID not in json.dumps(answer)
+
+    def test_added_copies_of_a_grandfathered_secret_are_new(self, client: FlaskClient) -> None:
+        old = self.with_env(("AWS_ACCESS_KEY_ID", AWS_KEY_ID))
+        new = self.with_env(*[("AWS_ACCESS_KEY_ID", AWS_KEY_ID)] * 6)
+        answer = self.update(client, old, new)
+        assert answer["allowed"] is False
+        assert answer["status"]["message"].startswith(
+            "Gatehouse denied Deployment default/web: 5 violations"
+        )
+
+    def test_a_changed_password_beside_the_old_one_is_denied(self, client: FlaskClient) -> None:
+        old = self.with_env(("DB_PASSWORD", "changeme"))
+        new = self.with_env(("DB_PASSWORD", "Tr0ub4dor-and-3"), ("DB_PASSWORD", "changeme"))
+        answer = self.update(client, old, new)
+        assert answer["allowed"] is False
+        assert "1 violation" in answer["status"]["message"]
+        assert any(w.startswith("[no-plaintext-secrets] existing") for w in answer["warnings"])
+
+    def test_an_unrelated_change_to_a_workload_with_secrets_is_allowed(
+        self, client: FlaskClient
+    ) -> None:
+        old = self.with_env(("DB_PASSWORD", "changeme"), ("API_TOKEN", "tok-1a2b3c4d"))
+        new = self.with_env(("API_TOKEN", "tok-1a2b3c4d"), ("DB_PASSWORD", "changeme"))
+        new["spec"]["replicas"] = 7
+        new["metadata"]["labels"] = {"team": "payments"}
+        assert self.update(client, old, new)["allowed"] is True
+
+
+class TestKubectlDebug:
+    """UPDATE of pods/ephemeralcontainers: judged on the ephemeral containers it adds."""
+
+    def test_a_root_debug_container_is_refused(self, client: FlaskClient) -> None:
+        running = pod(container())
+        sent = review(
+            debugged(running, debug_container()),
+            operation="UPDATE",
+            old=running,
+            sub_resource="ephemeralcontainers",
+        )
+        answer = post(client, sent)["response"]
+        assert answer["allowed"] is False
+        assert (
+            "[no-root-containers] container ephemeral:debugger: may run as root"
+            in answer["status"]["message"]
+        )
+        assert (
+            "spec.ephemeralContainers[0].securityContext.runAsNonRoot"
+            in answer["status"]["message"]
+        )
+
+    def test_a_non_root_debug_container_is_allowed(self, client: FlaskClient) -> None:
+        running = pod(container())
+        added = debug_container(securityContext={"runAsNonRoot": True, "runAsUser": 1000})
+        sent = review(
+            debugged(running, added),
+            operation="UPDATE",
+            old=running,
+            sub_resource="ephemeralcontainers",
+        )
+        assert post(client, sent)["response"]["allowed"] is True
+
+    def test_debugging_a_pod_that_predates_the_policy_judges_only_the_debugger(
+        self, client: FlaskClient
+    ) -> None:
+        running = pod(leaky_container())
+        added = debug_container(securityContext={"runAsUser": 1000})
+        sent = review(
+            debugged(running, added),
+            operation="UPDATE",
+            old=running,
+            sub_resource="ephemeralcontainers",
+        )
+        assert post(client, sent)["response"]["allowed"] is True
+
+    def test_a_debugger_that_was_already_there_is_old_debt(self, client: FlaskClient) -> None:
+        running = debugged(pod(container()), debug_container("first"))
+        sent = review(
+            debugged(running, debug_container("second", securityContext={"runAsUser": 1000})),
+            operation="UPDATE",
+            old=running,
+            sub_resource="ephemeralcontainers",
+        )
+        assert post(client, sent)["response"]["allowed"] is True
+
+    def test_a_privileged_debugger_is_refused_though_not_root(self, client: FlaskClient) -> None:
+        running = pod(container())
+        added = debug_container(securityContext={"runAsUser": 1000, "privileged": True})
+        sent = review(
+            debugged(running, added),
+            operation="UPDATE",
+            old=running,
+            sub_resource="ephemeralcontainers",
+        )
+        message = post(client, sent)["response"]["status"]["message"]
+        assert "container ephemeral:debugger: is privileged" in message
 
 
 class TestControllerCreatedPods:

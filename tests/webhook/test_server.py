@@ -13,7 +13,17 @@ from typing import Any
 import pytest
 import trustme
 
-from tests.manifests import AWS_KEY_ID, deployment, leaky_container, pod, review
+from tests.manifests import (
+    AWS_KEY_ID,
+    OTHER_AWS_KEY_ID,
+    container,
+    debug_container,
+    debugged,
+    deployment,
+    leaky_container,
+    pod,
+    review,
+)
 from tests.server import VALIDATE_HEAD, Server, serve
 
 
@@ -56,6 +66,36 @@ def test_update_with_and_without_a_new_violation(server: Server) -> None:
     clean_old = deployment()
     _, broken = post(conn, review(deployment(leaky_container()), "UPDATE", old=clean_old))
     assert broken["response"]["allowed"] is False
+
+
+def test_the_policy_gaps_are_closed_over_the_wire(server: Server) -> None:
+    """A root `kubectl debug`, a zero limit, a swapped key and a privileged container."""
+    conn = connect(server)
+    running = pod(container())
+    debug = review(
+        debugged(running, debug_container()),
+        "UPDATE",
+        old=running,
+        sub_resource="ephemeralcontainers",
+    )
+    zero = pod(container(resources={"limits": {"cpu": "0", "memory": "0Mi"}}))
+    with_key = deployment(container(env=[{"name": "AWS_ACCESS_KEY_ID", "value": AWS_KEY_ID}]))
+    swapped = deployment(container(env=[{"name": "AWS_ACCESS_KEY_ID", "value": OTHER_AWS_KEY_ID}]))
+    privileged = pod(container(securityContext={"runAsUser": 1000, "privileged": True}))
+    expected = {
+        "ephemeral:debugger: may run as root": debug,
+        "app: sets a cpu limit of zero": review(zero),
+        "app: env AWS_ACCESS_KEY_ID holds a literal AWS access key id": review(
+            swapped, "UPDATE", old=with_key
+        ),
+        "app: is privileged": review(privileged),
+    }
+    for message, sent in expected.items():
+        status, answer = post(conn, sent)
+        assert status == 200
+        assert answer["response"]["allowed"] is False, message
+        assert message in answer["response"]["status"]["message"]
+        assert OTHER_AWS_KEY_ID not in json.dumps(answer)
 
 
 def test_keep_alive_one_connection_serves_many_reviews(server: Server) -> None:
