@@ -122,3 +122,47 @@ def test_a_root_debug_container_is_refused_in_enforce(
     assert "spec.ephemeralContainers[0]" in message, message
     stored = core.read_namespaced_pod("target", namespace)
     assert stored.spec is not None and not stored.spec.ephemeral_containers
+
+
+def test_a_privileged_container_is_refused_though_it_runs_as_a_user(
+    enforcing: ClusterGatehouse, dev_core: CoreV1Api, namespace: str
+) -> None:
+    """The API server admits privileged Pods here (--allow-privileged): Gatehouse decides."""
+    privileged = runnable(
+        securityContext={"runAsNonRoot": True, "runAsUser": 10001, "privileged": True}
+    )
+    with pytest.raises(ApiException) as caught:
+        dev_core.create_namespaced_pod(
+            namespace, V1Pod.model_validate(pod(privileged, name="privileged", namespace=namespace))
+        )
+    message = status_message(caught.value)
+    assert caught.value.status == 403, message
+    assert "(spec.containers[0].securityContext.privileged)" in message, message
+
+
+def test_swapping_one_literal_key_for_another_on_update_is_refused(
+    gatehouse: ClusterGatehouse, dev_apps: AppsV1Api, namespace: str
+) -> None:
+    """The old object holds a literal key already; a different value in its place is new."""
+    gatehouse.configure("dry-run")
+    dev_apps.create_namespaced_deployment(
+        namespace,
+        V1Deployment.model_validate(
+            deployment(breaking("no-plaintext-secrets"), name="keyed", namespace=namespace)
+        ),
+    )
+    gatehouse.configure("enforce")
+    other_key = "AKIA" + "Q5RTJ3XUW7YB2NM4"  # another key, built from parts as in manifests
+    env = [{"name": "AWS_ACCESS_KEY_ID", "value": other_key}]
+    with pytest.raises(ApiException) as caught:
+        dev_apps.patch_namespaced_deployment(
+            "keyed",
+            namespace,
+            {"spec": {"template": {"spec": {"containers": [{"name": "app", "env": env}]}}}},
+        )
+    message = status_message(caught.value)
+    assert caught.value.status == 403, message
+    assert policies_named(message) == {"no-plaintext-secrets"}
+    assert other_key not in (caught.value.body or "") and AWS_KEY_ID not in (
+        caught.value.body or ""
+    )
