@@ -53,6 +53,13 @@ class Config:
     def mode_of(self, policy: PolicyConfig) -> Mode:
         return policy.mode or self.mode
 
+    def enforces_in(self, namespace: str) -> bool:
+        """Whether some policy that judges objects in ``namespace`` would deny."""
+        return any(
+            p.enabled and namespace not in p.exempt_namespaces and self.mode_of(p) == "enforce"
+            for p in self.policies
+        )
+
     def with_mode(self, mode: Mode) -> "Config":
         return Config(mode, self.exempt_namespaces, self.policies, self.source)
 
@@ -71,17 +78,6 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}:{where} not valid YAML") from None
     return parse_config(raw if raw is not None else {}, str(source))
-
-
-def config_from_env() -> Config:
-    """What the server runs with: GATEHOUSE_CONFIG names the file, GATEHOUSE_MODE overrides mode."""
-    config = load_config(os.environ.get("GATEHOUSE_CONFIG") or None)
-    override = os.environ.get("GATEHOUSE_MODE")
-    if override:
-        if override not in MODES:
-            raise ConfigError(f"GATEHOUSE_MODE: {override!r} is not one of {', '.join(MODES)}")
-        config = config.with_mode(override)
-    return config
 
 
 class _Invalid(ValueError):

@@ -6,7 +6,7 @@ share, so all three always agree on what would be denied.
 
 from dataclasses import dataclass
 
-from policies.base import Json, Violation
+from policies.base import NO_DEADLINE, Deadline, Json, Violation
 from policies.config import Config, Mode
 from policies.workloads import MalformedObject, pod_specs
 
@@ -17,8 +17,13 @@ class Finding:
     mode: Mode
 
 
-def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Finding]:
-    """The findings for ``obj``; ``namespace`` defaults to the object's own."""
+def evaluate(
+    obj: Json, config: Config, namespace: str | None = None, deadline: Deadline = NO_DEADLINE
+) -> list[Finding]:
+    """The findings for ``obj``; ``namespace`` defaults to the object's own.
+
+    Raises OverBudget once ``deadline`` has passed (checked per container and env var).
+    """
     if namespace is None:
         metadata = obj.get("metadata")
         found = metadata.get("namespace") if isinstance(metadata, dict) else None
@@ -27,7 +32,7 @@ def evaluate(obj: Json, config: Config, namespace: str | None = None) -> list[Fi
     if namespace in config.exempt_namespaces:
         return []
     try:
-        pods = pod_specs(obj)
+        pods = pod_specs(obj, deadline)
     except MalformedObject as exc:
         return [Finding(problem, config.mode) for problem in exc.problems]
     findings: list[Finding] = []

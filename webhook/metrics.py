@@ -12,11 +12,21 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from policies.engine import Finding
+from policies.workloads import POD_SPEC_PATHS
 
 # Decisions are fast; the API server's own webhook histogram starts at 5 ms.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 REMEMBERED_CHILDREN = 512
+# Label values come from a closed set, never from the request as sent: a caller naming
+# a fresh 2 KB kind in every review would otherwise grow /metrics without end.
+OPERATIONS = frozenset({"CREATE", "UPDATE", "DELETE", "CONNECT"})
+KINDS = frozenset(POD_SPEC_PATHS)
+OTHER = "other"
+
+
+def bounded(value: str, known: frozenset[str]) -> str:
+    return value if value in known else OTHER
 
 
 class Metrics:
@@ -34,6 +44,11 @@ class Metrics:
             ["policy", "mode"],
             registry=self.registry,
         )
+        self.over_budget = Counter(
+            "gatehouse_review_budget_exceeded",
+            "Reviews not judged within the review budget (denied where a policy enforces).",
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "gatehouse_admission_duration_seconds",
             "Time to decide one admission review, from body read to response built.",
@@ -47,11 +62,20 @@ class Metrics:
         self._children: dict[tuple[object, ...], Any] = {}
 
     def count_review(
-        self, operation: str, kind: str, decision: str, findings: list[Finding], seconds: float
+        self,
+        operation: str,
+        kind: str,
+        decision: str,
+        findings: list[Finding],
+        seconds: float,
+        over_budget: bool = False,
     ) -> None:
-        self._child(self.requests, operation, kind, decision).inc()
+        labels = (bounded(operation, OPERATIONS), bounded(kind, KINDS), decision)
+        self._child(self.requests, *labels).inc()
         for finding in findings:
             self._child(self.violations, finding.violation.policy, finding.mode).inc()
+        if over_budget:
+            self.over_budget.inc()
         self.latency.observe(seconds)
 
     def count_error(self) -> None:

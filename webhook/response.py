@@ -17,8 +17,11 @@ WARNING_CHARS = 119
 MAX_ANNOTATION_CHARS = 1000
 
 
-def build_response(review: Review, decision: Decision) -> dict[str, Any]:
+def build_response(review: Review, decision: Decision, budget: float = 0.0) -> dict[str, Any]:
+    """The answer; ``budget`` is the seconds judging may take, named when it ran out."""
     response: dict[str, Any] = {"uid": review.uid, "allowed": decision.allowed}
+    if decision.over_budget:
+        return _over_budget(review, decision, budget, response)
     if not decision.allowed:
         response["status"] = {
             "code": 403,
@@ -32,10 +35,39 @@ def build_response(review: Review, decision: Decision) -> dict[str, Any]:
     return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}
 
 
+BUDGET_FIX = (
+    "split the workload (fewer env vars or containers per object), "
+    "or raise the budget (GATEHOUSE_REVIEW_BUDGET; chart: server.reviewBudget)"
+)
+
+
+def _over_budget(
+    review: Review, decision: Decision, budget: float, response: dict[str, Any]
+) -> dict[str, Any]:
+    """Judging ran out of time: the mode decides, and the answer says so plainly."""
+    reason = f"could not judge within the budget of {budget:g} s"
+    if decision.allowed:
+        response["warnings"] = [f"[gatehouse] would deny: {reason}"]
+        response["auditAnnotations"] = {"would-deny.budget": f"not judged within {budget:g} s"}
+    else:
+        response["status"] = {
+            "code": 403,
+            "reason": "Forbidden",
+            "message": f"Gatehouse denied {_subject(review)}: {reason}: the object is too "
+            f"large or too costly to judge in time. Fix: {BUDGET_FIX}",
+        }
+    return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}
+
+
+def _subject(review: Review) -> str:
+    return (
+        f"{review.kind} {review.namespace + '/' if review.namespace else ''}{review.name}".strip()
+    )
+
+
 def deny_message(review: Review, denials: list[Finding]) -> str:
-    subject = f"{review.kind} {review.namespace + '/' if review.namespace else ''}{review.name}"
     count = len(denials)
-    lines = [f"Gatehouse denied {subject.strip()}: {count} violation{'s' if count != 1 else ''}"]
+    lines = [f"Gatehouse denied {_subject(review)}: {count} violation{'s' if count != 1 else ''}"]
     size = len(lines[0])
     shown = 0
     for finding in denials:

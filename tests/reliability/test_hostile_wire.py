@@ -11,10 +11,11 @@ import time
 import uuid
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.manifests import pod, review
+from tests.manifests import leaky_container, pod, review
 from tests.reliability.hostile import budget, hostile_bodies
 from tests.reliability.report import Ledger
 from tests.reliability.wire import PIECE, EarlyAnswerClient
@@ -51,7 +52,7 @@ def test_hostile_bodies_over_one_keep_alive_connection(server: Server, ledger: L
             assert not answer.closed  # answered, and kept alive
 
     answers_every_body()
-    marker = review(pod(), user=f"marker-{uuid.uuid4()}")
+    marker = review(pod(leaky_container()), user=f"marker-{uuid.uuid4()}")  # denied: logged
     assert client.post(json.dumps(marker).encode()).status == 200
     client.close()
     log = _log_through(server, marker["request"]["userInfo"]["username"])
@@ -102,3 +103,38 @@ def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_li
     ledger.add("inputs", 1)
     assert closed and offered < 4 * MAX_BODY_BYTES
     _log_through(server, "chunk framing outgrew the body limit")
+
+
+@pytest.mark.parametrize(
+    ("framing", "problem"),
+    [
+        (b"zz\r\n{}\r\n0\r\n\r\n", "chunk size is not a hexadecimal number"),
+        (b"-2\r\n{}\r\n0\r\n\r\n", "chunk size is not a hexadecimal number"),
+        (b"f" * 40 + b"\r\n{}", "chunk size too large"),
+        (b"2\r\n{}XX2\r\n{}\r\n0\r\n\r\n", "chunk data does not end where its size says"),
+        (b"a" * 20_000, "chunk size line too long"),  # no line end: never waits for one
+    ],
+    ids=["not-hex", "negative", "overlong-size", "short-chunk", "endless-size-line"],
+)
+def test_every_malformed_framing_is_a_400_at_once(
+    server: Server, ledger: Ledger, framing: bytes, problem: str
+) -> None:
+    started = time.monotonic()
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+        tls.makefile("rb") as answers,
+    ):
+        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + framing)
+        status = answers.readline()
+        head = b""
+        while (line := answers.readline()) not in (b"\r\n", b""):
+            head += line
+        body = answers.read()  # then the server closes: a framing it cannot trust
+    ledger.add("inputs", 1)
+    assert status.startswith(b"HTTP/1.1 400 "), status
+    assert b"Connection: close" in head
+    assert orjson.loads(body) == {"error": f"malformed chunked body: {problem}"}
+    assert time.monotonic() - started < 5  # the request deadline is 10 s: not waited for
+    log = _log_through(server, f"malformed chunked body: {problem}")
+    assert '"unexpected error"' not in log and "Traceback" not in log
