@@ -319,6 +319,12 @@ def refusal(status: int, reason: str, message: str) -> bytes:
     return head.encode() + body
 
 
+# The answer to plain HTTP on the TLS port, written past TLS on the bare socket.
+PLAIN_HTTP_ON_TLS = refusal(
+    400, "Bad Request", "this port speaks HTTPS: use https://, not http:// (probes: the probe port)"
+)
+
+
 class GatehouseWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -555,6 +561,19 @@ class GatehouseWorker(Worker):
         before = len(incoming.data)
         try:
             events, wants_continue = self._receive(conn.sock, incoming)
+        except ssl.SSLError as exc:
+            if exc.reason != "HTTP_REQUEST":
+                self._close(conn)
+                return
+            # Plain http:// to the TLS port: say so, in plain, then close as after any
+            # answer (the request's unread rest must not reset the connection first).
+            try:
+                os.write(conn.sock.fileno(), PLAIN_HTTP_ON_TLS)
+            except OSError:
+                self._close(conn)
+                return
+            self._linger(conn, time.monotonic())
+            return
         except OSError:  # reset, hung up, failed handshake: nobody to answer
             self._close(conn)
             return

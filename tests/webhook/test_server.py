@@ -168,11 +168,14 @@ def test_tls_below_1_2_is_refused(server: Server) -> None:
         context.wrap_socket(raw, server_hostname="localhost")
 
 
-def test_plain_http_on_the_tls_port_gets_no_answer(server: Server) -> None:
+def test_plain_http_on_the_tls_port_is_told_to_use_https(server: Server) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
-        conn.request("POST", "/validate", body=json.dumps(review(pod())))
-        conn.getresponse().read()
+    conn.request("POST", "/validate", body=json.dumps(review(pod())))
+    answer = conn.getresponse()
+    assert answer.status == 400
+    assert json.loads(answer.read()) == {
+        "error": "this port speaks HTTPS: use https://, not http:// (probes: the probe port)"
+    }
 
 
 def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
