@@ -52,6 +52,10 @@ test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
 bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
 	bench/webhook_bench.sh
 
+.PHONY: bench-hostile
+bench-hostile: venv ## each attack on the webhook: the attacker's answer time and a bystander's p99 meanwhile
+	$(BIN)/python -m bench.hostile_bench
+
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
 	$(BIN)/python -m bench.scan_bench

@@ -16,8 +16,8 @@ Nothing a client does holds up another client for long:
   the loop is never busy with one request for longer than that.
 - connections are capped per worker (and, if asked, per client address). Near
   the cap, idle kept-alive connections are closed oldest first; at the cap a new
-  connection takes the place of the oldest idle one, or else of the oldest
-  that has not sent a byte, or else of the request that has been arriving the
+  connection takes the place of the oldest that has not sent a byte, or else of
+  the one idle the longest, or else of the request that has been arriving the
   longest. A connection whose answer is being sent is never the one shed.
 - a malformed chunked framing is refused at once with a 400, as soon as the
   bytes that prove it are in, never handed to the app to fail in.
@@ -490,10 +490,12 @@ class GatehouseWorker(Worker):
         return bool(self._idle or self._silent or self._reading)
 
     def _shed_one(self, why: str, for_peer: str | None) -> bool:
-        """Close one connection to make room, cheapest loss first: the oldest idle one,
-        then the oldest that has sent nothing, then the request arriving the longest.
-        With ``for_peer``, only that address's. False: nothing could be shed."""
-        for table in (self._idle, self._silent, self._reading):
+        """Close one connection to make room, cheapest loss first: the oldest that has not
+        sent a byte of a request (a flood's, or a client yet to speak), then the one idle
+        the longest (the API server's pool is busy: its connections are idle briefly and
+        go to the back each time), then the request arriving the longest. With
+        ``for_peer``, only that address's. False: nothing could be shed."""
+        for table in (self._silent, self._idle, self._reading):
             victim = next((c for c in table if for_peer is None or c.peer == for_peer), None)
             if victim is not None:
                 self._close(victim)

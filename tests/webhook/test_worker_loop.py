@@ -262,15 +262,19 @@ class RefusingListener:
 
 
 @pytest.mark.parametrize("error", [errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM])
-def test_an_accept_that_fails_for_want_of_resources_sheds_an_idle_connection(
+def test_an_accept_that_fails_for_want_of_resources_sheds_a_connection(
     worker: GatehouseWorker, error: int
 ) -> None:
     idle, _ = connect(worker, REQUEST)
     worker._start_request(idle, b"")
-    busy, _ = connect(worker)
-    assert idle.state == "idle"
-    worker._accept(RefusingListener(error))  # type: ignore[arg-type]
-    assert idle.closed and not busy.closed
+    arriving, _ = connect(worker, REQUEST[:10])
+    worker._start_request(arriving, b"")
+    silent, _ = connect(worker)
+    assert (idle.state, arriving.state, silent.state) == ("idle", "reading", "silent")
+    for shed in (silent, idle, arriving):  # cheapest loss first
+        worker._accept(RefusingListener(error))  # type: ignore[arg-type]
+        assert shed.closed
+    assert not worker._conns
 
 
 @pytest.mark.parametrize("error", [errno.EAGAIN, errno.ECONNABORTED])
