@@ -348,9 +348,7 @@ def main() -> int:
 
 
 def _ms(latencies: open_loop.Latencies) -> str:
-    return (
-        f"{latencies.p50 * 1000:.1f} / {latencies.p99 * 1000:.1f} / {latencies.max * 1000:.0f}"
-    )
+    return f"{latencies.p50 * 1000:.1f} / {latencies.p99 * 1000:.1f} / {latencies.max * 1000:.0f}"
 
 
 if __name__ == "__main__":
