@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8443
+PROBE_PORT ?= 8080
 CERT_DIR ?= .dev-certs
 
 # The virtualenv is rebuilt whenever a lock file changes; installs are hash-checked.
@@ -38,9 +39,9 @@ $(CERT_DIR)/server.pem: | $(BIN)/.installed
 certs: $(CERT_DIR)/server.pem ## a local CA and a server certificate for localhost (git-ignored)
 
 .PHONY: run
-run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) with the dev certificate
+run: venv certs ## serve the webhook on https://127.0.0.1:8443 (PORT), probes and metrics on http://127.0.0.1:8080 (PROBE_PORT)
 	GATEHOUSE_TLS_CERT=$(CERT_DIR)/server.pem GATEHOUSE_TLS_KEY=$(CERT_DIR)/server.key \
-	GATEHOUSE_BIND=127.0.0.1:$(PORT) \
+	GATEHOUSE_BIND=127.0.0.1:$(PORT) GATEHOUSE_PROBE_BIND=127.0.0.1:$(PROBE_PORT) \
 	$(BIN)/gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()'
 
 .PHONY: test
@@ -50,6 +51,10 @@ test: venv ## run every test (kind e2e and cluster suites deselected: see make e
 .PHONY: bench
 bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
 	bench/webhook_bench.sh
+
+.PHONY: bench-hostile
+bench-hostile: venv ## each attack on the webhook: the attacker's answer time and a bystander's p99 meanwhile
+	$(BIN)/python -m bench.hostile_bench
 
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set

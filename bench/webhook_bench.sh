@@ -38,13 +38,13 @@ cleanup() {
 trap cleanup EXIT
 
 FLOOR_JSON=orjson "$floor/serve_floor.sh" start floor-orjson "$port_floor" gthread 2 4
-GATEHOUSE_BIND="127.0.0.1:$port_gh" \
+GATEHOUSE_BIND="127.0.0.1:$port_gh" GATEHOUSE_PROBE_BIND="127.0.0.1:$((port_gh + 1000))" \
 GATEHOUSE_TLS_CERT="$BENCH_STATE/certs/tls.crt" GATEHOUSE_TLS_KEY="$BENCH_STATE/certs/tls.key" \
   taskset -c "${SERVER_CPUS-0}" "$repo/.venv/bin/gunicorn" -c python:webhook.gunicorn_conf \
   'webhook.app:create_app()' >"$BENCH_STATE/gatehouse.log" 2>&1 &
 echo $! >"$BENCH_STATE/gatehouse.pid"
 for _ in $(seq 1 100); do
-  curl -sk --max-time 1 -o /dev/null "https://127.0.0.1:$port_gh/readyz" && break
+  curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$((port_gh + 1000))/readyz" && break
   sleep 0.1
 done
 

@@ -4,6 +4,8 @@ Paths are dotted JSON paths from the object's root
 (``spec.template.spec.containers[1].env[3].value``) so a person can find the line.
 """
 
+import math
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -21,6 +23,33 @@ LIST_FIELDS: dict[ContainerKind, str] = {
 
 class SettingsError(ValueError):
     """A policy's setting in the config file is wrong; the message names the key."""
+
+
+class OverBudget(Exception):
+    """Judging ran past its deadline (``Deadline.check``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When judging one object must be over (``time.monotonic()``), checked between pieces
+    of work small enough to bound the overrun: a container, an env var.
+
+    It lets a review that is too large or too costly end with a verdict instead of
+    holding a worker; the caller decides what the verdict is.
+    """
+
+    at: float = math.inf
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise OverBudget
+
+    @classmethod
+    def after(cls, seconds: float) -> "Deadline":
+        return cls(time.monotonic() + seconds)
+
+
+NO_DEADLINE = Deadline()
 
 
 @dataclass(slots=True)
@@ -45,6 +74,7 @@ class Container:
 class PodSpec:
     path: str
     spec: Json
+    deadline: Deadline = dataclass_field(default=NO_DEADLINE, repr=False, compare=False)
     # Every policy walks the containers; they are listed once, when the pod spec is made.
     all_containers: tuple[Container, ...] = dataclass_field(init=False, repr=False, compare=False)
 
@@ -76,10 +106,12 @@ class PodSpec:
         return self.field("os").get("name") == "windows"
 
     def containers(self, *, init: bool = True, ephemeral: bool = False) -> Iterator[Container]:
+        """The containers of the kinds asked for; raises OverBudget past the deadline."""
         for container in self.all_containers:
             if container.kind == "container" or (
                 init if container.kind == "initContainer" else ephemeral
             ):
+                self.deadline.check()
                 yield container
 
 
@@ -100,6 +132,8 @@ class Violation:
     message: str
     hint: str
     fingerprint: bytes = dataclass_field(default=b"", repr=False)
+    # The env var a finding is about, for exceptions that name one (``envName``); not shown.
+    env_name: str = dataclass_field(default="", repr=False, compare=False)
 
     @property
     def container_label(self) -> str:

@@ -54,6 +54,7 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     violations = []
     for container in pod.containers(init=True, ephemeral=True):
         for index, var in enumerate(container.spec.get("env") or []):
+            pod.deadline.check()  # a detection is bounded: this bounds a container of thousands
             name, value = var.get("name", ""), var.get("value")
             if not value or (settings.exempt_env_names and _exempt(name, settings)):
                 continue  # no literal (valueFrom, or empty), or an accepted name
@@ -68,6 +69,7 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
                         f"env {name} holds a literal {label}",
                         HINT,
                         fingerprint(name, value),
+                        env_name=name,
                     )
                 )
     return violations

@@ -7,7 +7,7 @@ Kubernetes API gives them, so a policy never has to guard against garbage.
 
 from typing import Any
 
-from policies.base import LIST_FIELDS, Json, PodSpec, Violation
+from policies.base import LIST_FIELDS, NO_DEADLINE, Deadline, Json, PodSpec, Violation
 
 MALFORMED_ID = "valid-pod-spec"
 _MALFORMED_HINT = (
@@ -40,8 +40,8 @@ def has_pod_spec(kind: object) -> bool:
     return isinstance(kind, str) and kind in POD_SPEC_PATHS
 
 
-def pod_specs(obj: Json) -> list[PodSpec]:
-    """The pod specs in ``obj`` (none for kinds without one).
+def pod_specs(obj: Json, deadline: Deadline = NO_DEADLINE) -> list[PodSpec]:
+    """The pod specs in ``obj`` (none for kinds without one), judged by ``deadline``.
 
     Raises MalformedObject when a pod spec or a field a policy reads has the wrong type.
     """
@@ -58,7 +58,7 @@ def pod_specs(obj: Json) -> list[PodSpec]:
         if type(node) is not dict:
             where = ".".join(path)
             raise MalformedObject([_problem(where, f"expected an object, got {_type_name(node)}")])
-    pod = PodSpec(path=".".join(path), spec=node)
+    pod = PodSpec(path=".".join(path), spec=node, deadline=deadline)
     problems = list(_shape_problems(pod))
     if problems:
         raise MalformedObject(problems)

@@ -1,5 +1,6 @@
 """Start the real thing for tests: gunicorn with Gatehouse's own config, over TLS on loopback."""
 
+import http.client
 import os
 import signal
 import socket
@@ -7,7 +8,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,27 @@ GUNICORN_ARGS = ("-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()
 
 @dataclass
 class Server:
-    url: str
+    url: str  # the admission port, HTTPS: /validate
     port: int
     process: subprocess.Popen[bytes]
     ca_file: Path
     log_file: Path
+    probe_port: int  # plain HTTP: /healthz, /readyz, /metrics
     host: str = "127.0.0.1"
+
+    @property
+    def probe_url(self) -> str:
+        return f"http://{self.host}:{self.probe_port}"
+
+    def probe(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
+        """GET ``path`` on the probe port: the status and the body."""
+        conn = http.client.HTTPConnection(self.host, self.probe_port, timeout=timeout)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
 
     def ssl_context(self, server_hostname_check: bool = True) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -74,8 +90,10 @@ def serve(
     certs: tuple[Path, Path, Path] | None = None,
     workers: int = 2,
     server_name: str = "localhost",
+    preexec_fn: Callable[[], None] | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
+    probe_port: int | None = None,
     command_prefix: Sequence[str] = (),
 ) -> Iterator[Server]:
     """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it.
@@ -84,10 +102,14 @@ def serve(
     """
     ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
     port = port or free_port()
+    probe_port = probe_port or free_port()
+    while probe_port == port:
+        probe_port = free_port()
     log_file = workdir / f"gunicorn-{port}.log"
     full_env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
         "GATEHOUSE_BIND": f"{host}:{port}",
+        "GATEHOUSE_PROBE_BIND": f"{host}:{probe_port}",
         "GATEHOUSE_TLS_CERT": str(cert_file),
         "GATEHOUSE_TLS_KEY": str(key_file),
         "GATEHOUSE_WORKERS": str(workers),
@@ -101,8 +123,9 @@ def serve(
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,  # a test's resource limit, nothing threaded
         )
-    server = Server(f"https://{host}:{port}", port, process, ca_file, log_file, host)
+    server = Server(f"https://{host}:{port}", port, process, ca_file, log_file, probe_port, host)
     try:
         _wait_ready(server, server_name)
         _wait_for_workers(server, workers)
@@ -127,20 +150,20 @@ def _wait_for_workers(server: Server, count: int, seconds: float = 20.0) -> None
 
 
 def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None:
+    """Ready on the probe port, and the admission port completes a TLS handshake."""
     deadline = time.monotonic() + seconds
     context = server.ssl_context()
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
-            with (
-                socket.create_connection((server.host, server.port), timeout=1) as raw,
-                context.wrap_socket(raw, server_hostname=server_name) as tls,
-            ):
-                tls.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                if tls.recv(64).startswith(b"HTTP/1.1 200"):
+            if server.probe("/readyz", timeout=1)[0] == 200:
+                with (
+                    socket.create_connection((server.host, server.port), timeout=1) as raw,
+                    context.wrap_socket(raw, server_hostname=server_name),
+                ):
                     return
-        except OSError:
+        except (OSError, http.client.HTTPException):
             pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not become ready:\n{server.log()}")

@@ -1,45 +1,69 @@
 """The Flask app the API server talks to: ``gunicorn 'webhook.app:create_app()'``."""
 
-import os
 import time
+from datetime import UTC, datetime
 
 import orjson
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
+from policies.base import Deadline
 from policies.config import Config, ConfigError
-from webhook import settings
-from webhook.audit_log import decision_label, log_bad_request, log_decision
+from webhook import active_config
+from webhook.audit_log import (
+    decision_label,
+    log_bad_request,
+    log_config_error,
+    log_decision,
+    log_unexpected,
+    worth_a_line,
+)
 from webhook.decision import decide
 from webhook.metrics import Metrics
+from webhook.options import ServerOptions
 from webhook.response import build_response, error_body
 from webhook.review import BadRequest, parse_review
 from webhook.tls import peer_verified
 
 JSON = "application/json"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # large pods are real; anything past this is refused with 413
+ADMISSION_PATHS = frozenset({"/validate"})
+NOT_HERE = {
+    "admission": "not found: this port serves POST /validate only "
+    "(probes and metrics are on the probe port)",
+    "probes": "not found: this port serves GET /healthz, /readyz and /metrics "
+    "(reviews go to /validate on the HTTPS port)",
+    None: "not found",
+}
 
 
-def create_app(config: Config | None = None, require_client_cert: bool | None = None) -> Flask:
-    """An app judging with ``config``, or with the server's configuration (see settings).
+def create_app(
+    config: Config | None = None,
+    options: ServerOptions | None = None,
+    require_client_cert: bool | None = None,
+) -> Flask:
+    """An app judging with ``config``, or with the server's configuration.
 
-    ``require_client_cert`` (default: whether GATEHOUSE_CLIENT_CA is set): /validate
-    answers only callers whose TLS client certificate verified against that CA, so
-    only the API server can ask. Probes and /metrics stay open: the kubelet and
-    metrics scrapers present no certificate.
+    ``options`` defaults to the server's (``ServerOptions.from_environ``).
+    ``require_client_cert`` (default: whether a client CA is configured): /validate
+    answers only callers whose TLS client certificate verified against that CA.
+    Under the worker each request says which listener it came in on, and each
+    path answers only on its own: ``/validate`` on the admission port, probes and
+    metrics on the probe port. In process (tests) every path answers.
     """
+    options = options or ServerOptions.from_environ()
     if require_client_cert is None:
-        require_client_cert = bool(os.environ.get("GATEHOUSE_CLIENT_CA"))
+        require_client_cert = options.client_ca is not None
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     metrics = Metrics()
     config_error = ""
     if config is None:
         try:
-            config = settings.active_config()
+            config = active_config.current(options)
         except ConfigError as exc:
             config_error = str(exc)
-            settings.report_config_error(config_error)
+            log_config_error(config_error)
 
     def reply(body: object, status: int = 200) -> Response:
         return Response(orjson.dumps(body), status=status, mimetype=JSON)
@@ -62,12 +86,26 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
 
     def refuse(message: str, status: int) -> Response:
         log_bad_request(message, status, request.remote_addr)
-        metrics.count_error()
+        # A stray GET / (or a review sent to the probe port) is no admission error.
+        if request.path in ADMISSION_PATHS and request.environ.get("gatehouse.listener") in (
+            None,
+            "admission",
+        ):
+            metrics.count_error()
         return reply(error_body(message), status)
+
+    @app.before_request
+    def only_on_its_own_port() -> Response | None:
+        listener = request.environ.get("gatehouse.listener")
+        if listener is None:
+            return None
+        wanted = "admission" if request.path in ADMISSION_PATHS else "probes"
+        return None if listener == wanted else not_found(NotFound())
 
     @app.post("/validate")
     def validate() -> Response:
         started = time.perf_counter()
+        deadline = Deadline.after(options.review_budget)
         if require_client_cert and not peer_verified(request.environ):
             return refuse("client certificate required", 403)
         if config is None:
@@ -78,22 +116,21 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
             review = parse_review(read_body())
         except BadRequest as exc:
             return refuse(exc.message, exc.status)
-        decision = decide(
-            config,
-            review.operation,
-            review.namespace,
-            review.user,
-            review.obj,
-            review.old_obj,
-            review.sub_resource,
-        )
-        body = orjson.dumps(build_response(review, decision))
+        decision = decide(config, review, deadline, datetime.now(UTC))
+        body = orjson.dumps(build_response(review, decision, options.review_budget))
         seconds = time.perf_counter() - started
         label = decision_label(decision)
-        log_decision(review, decision, label, seconds)
+        if worth_a_line(decision, label, options.log_allowed):
+            log_decision(review, decision, label, seconds)
         metrics.count_review(
-            review.operation, review.kind or "unknown", label, decision.findings, seconds
+            review.operation,
+            review.kind or "unknown",
+            label,
+            decision.findings,
+            seconds,
+            decision.over_budget,
         )
+        metrics.count_exceptions(decision.excepted)
         return Response(body, mimetype=JSON)
 
     @app.get("/healthz")
@@ -107,9 +144,22 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
         ready = f"ready: mode {config.mode}, config {config.source}\n"
         return Response(ready, mimetype="text/plain")
 
+    def policy_states() -> list[tuple[str, bool]]:
+        if config is None:
+            return []
+        now = datetime.now(UTC)
+        return [
+            (p.policy.id, p.enabled and config.effect_of(p, now) == "enforce")
+            for p in config.policies
+        ]
+
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")
+        return Response(metrics.exposition(policy_states), mimetype="text/plain; version=0.0.4")
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> Response:
+        return refuse(NOT_HERE.get(request.environ.get("gatehouse.listener"), "not found"), 404)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -119,7 +169,7 @@ def create_app(config: Config | None = None, require_client_cert: bool | None = 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         """A bug must not leak a traceback (or an object) to the caller."""
-        settings.report_unexpected(exc)
+        log_unexpected(exc)
         return reply(error_body("internal error; see the webhook's log"), 500)
 
     return app

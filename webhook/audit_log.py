@@ -12,6 +12,8 @@ import atexit
 import os
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -88,12 +90,54 @@ def emit(level: str, message: str, **fields: Any) -> None:
     _lines.write(encoded)
 
 
+class RateLimitedWarnings:
+    """Warnings a client can cause over and over (a connection cut off, shed, refused):
+    the first ``per_window`` of each message in a window are written, and then, when
+    the window is over, one line counting the rest. A flood of connections then costs
+    a few lines, not one each: the log's volume is never the attacker's to set.
+    """
+
+    def __init__(
+        self, per_window: int = 5, window: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.clock = clock
+        self._windows: dict[str, list[float]] = {}  # message -> [start, written, held back]
+
+    def warn(self, message: str, **fields: Any) -> None:
+        now = self.clock()
+        self.summarize(now)
+        counts = self._windows.setdefault(message, [now, 0, 0])
+        if counts[1] < self.per_window:
+            counts[1] += 1
+            emit("warning", message, **fields)
+        else:
+            counts[2] += 1
+
+    def summarize(self, now: float) -> None:
+        """Close the windows that are over, with a line for what each held back."""
+        for message, (start, _, held) in list(self._windows.items()):
+            if now - start < self.window:
+                continue
+            del self._windows[message]
+            if held:
+                emit("warning", message, more=int(held), seconds=self.window)
+
+
 def decision_label(decision: Decision) -> str:
     if not decision.allowed:
         return "deny"
-    if any(f.mode == "dry-run" for f in decision.warnings):
+    if decision.over_budget or any(f.mode in ("dry-run", "scheduled") for f in decision.warnings):
         return "would-deny"
     return "allow"
+
+
+def worth_a_line(decision: Decision, label: str, log_allowed: bool) -> bool:
+    """Denials, would-denies, budget overruns and allowed updates of objects with old
+    violations always get a line; a plain allow only when the operator asks for it
+    (GATEHOUSE_LOG_ALLOWED): at full load that is most of the volume."""
+    return log_allowed or label != "allow" or bool(decision.grandfathered or decision.excepted)
 
 
 def log_decision(review: Review, decision: Decision, label: str, seconds: float) -> None:
@@ -113,6 +157,8 @@ def log_decision(review: Review, decision: Decision, label: str, seconds: float)
         violations=_violations(found),
         violationCount=len(found),
         existing=len(decision.grandfathered),
+        excepted=_exceptions_used(decision.excepted) or None,
+        budgetExceeded=decision.over_budget or None,
         ms=round(seconds * 1000, 3),
     )
 
@@ -123,8 +169,36 @@ def log_decision(review: Review, decision: Decision, label: str, seconds: float)
 LOGGED_VIOLATIONS = 10
 
 
+def log_config_error(message: str) -> None:
+    emit("error", "config invalid", error=message)
+
+
+def log_unexpected(exc: BaseException) -> None:
+    """Where it broke, never what it held: exception messages may quote a secret."""
+    frames = [
+        f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+    ]
+    emit("error", "unexpected error", type=type(exc).__name__, at=frames)
+
+
 def log_bad_request(message: str, status: int, remote: str | None) -> None:
     emit("warning", "bad request", error=message, status=status, remote=remote)
+
+
+def _exceptions_used(findings: list[Finding]) -> list[dict[str, str]]:
+    """Each use of an exception: which one (its place in the config), whose, until when."""
+    return [
+        {
+            "policy": f.violation.policy,
+            "container": f.violation.container_label[:63],
+            "path": f.violation.path[:160],
+            "exception": f.exception.where,
+            "owner": f.exception.owner[:63],
+            "expires": f.exception.expiry,
+        }
+        for f in findings[:LOGGED_VIOLATIONS]
+        if f.exception is not None
+    ]
 
 
 def _violations(findings: list[Finding]) -> list[dict[str, str]]:

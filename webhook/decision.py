@@ -7,11 +7,13 @@ own controllers create are judged at the workload that owns them.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from policies.base import Json, Violation
+from policies.base import NO_DEADLINE, Deadline, Json, OverBudget, Violation
 from policies.config import Config
 from policies.engine import Finding, evaluate, in_ephemeral_containers
 from policies.workloads import has_pod_spec
+from webhook.review import Review
 
 # Built-in controllers (their service accounts in kube-system) and the owner kinds
 # whose objects they create. With --use-service-account-credentials=false the
@@ -41,6 +43,9 @@ class Decision:
     warnings: list[Finding] = field(default_factory=list)
     grandfathered: list[Finding] = field(default_factory=list)
     skipped: str = ""  # why nothing was evaluated, for the log
+    # Judging ran out of time: denied where a policy enforces, else allowed with a warning.
+    over_budget: bool = False
+    excepted: list[Finding] = field(default_factory=list)  # covered by an exception
 
     @property
     def findings(self) -> list[Finding]:
@@ -49,31 +54,40 @@ class Decision:
 
 
 def decide(
-    config: Config,
-    operation: str,
-    namespace: str,
-    user: str,
-    obj: Json | None,
-    old_obj: Json | None,
-    sub_resource: str = "",
+    config: Config, review: Review, deadline: Deadline = NO_DEADLINE, now: datetime | None = None
 ) -> Decision:
+    """The verdict on ``review`` at ``now`` (default: the current time); judging past
+    ``deadline`` ends in an over-budget verdict."""
+    now = now or datetime.now(UTC)
+    operation, namespace, obj, old_obj = (
+        review.operation,
+        review.namespace,
+        review.obj,
+        review.old_obj,
+    )
     if operation not in JUDGED_OPERATIONS:
         return Decision(True, skipped=f"operation {operation}")
     if obj is None or not has_pod_spec(obj.get("kind")):
         return Decision(True, skipped="no pod spec")
     if namespace in config.exempt_namespaces:
         return Decision(True, skipped="exempt namespace")
-    if _created_by_its_controller(obj, user):
+    if _created_by_its_controller(obj, review.user):
         return Decision(True, skipped="judged at its owner")
-    findings = evaluate(obj, config, namespace)
-    if sub_resource == EPHEMERAL_SUBRESOURCE:
-        findings = in_ephemeral_containers(findings)
-    grandfathered: list[Finding] = []
-    if operation == "UPDATE" and old_obj is not None and findings:
-        findings, grandfathered = _split_existing(findings, evaluate(old_obj, config, namespace))
+    try:
+        findings = evaluate(obj, config, namespace, deadline, now)
+        if review.sub_resource == EPHEMERAL_SUBRESOURCE:
+            findings = in_ephemeral_containers(findings)
+        excepted = [f for f in findings if f.mode == "excepted"]
+        findings = [f for f in findings if f.mode != "excepted"]
+        grandfathered: list[Finding] = []
+        if operation == "UPDATE" and old_obj is not None and findings:
+            before = evaluate(old_obj, config, namespace, deadline, now)
+            findings, grandfathered = _split_existing(findings, before)
+    except OverBudget:
+        return Decision(not config.enforces_in(namespace, now), over_budget=True)
     denials = [f for f in findings if f.mode == "enforce"]
     warnings = [f for f in findings if f.mode != "enforce"]
-    return Decision(not denials, denials, warnings, grandfathered)
+    return Decision(not denials, denials, warnings, grandfathered, excepted=excepted)
 
 
 def _split_existing(

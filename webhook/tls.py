@@ -6,10 +6,10 @@ means a certificate that cert-manager (or the chart) replaces on disk is used
 by the very next connection. A half-written pair (new cert, old key) fails to
 load and the previous context stays in service until the pair is whole.
 
-With a client CA, a caller's certificate is *optional* at the TLS layer: the
-kubelet probes /healthz and /readyz over HTTPS without one. A certificate that
-is presented must verify (a bad one fails the handshake); the app then answers
-/validate only to callers that presented one (``peer_verified``).
+With a client CA, the handshake *requires* a caller certificate that CA
+signed: the TLS port serves only the API server (probes and metrics have a
+plain HTTP port of their own). The app checks ``peer_verified`` as well, so a
+listener set up without the CA can never answer /validate to a stranger.
 """
 
 import os
@@ -65,16 +65,16 @@ class RotatingContext:
         context.load_cert_chain(self.files.cert, self.files.key)
         if self.files.client_ca:
             context.load_verify_locations(cafile=self.files.client_ca)
-            context.verify_mode = ssl.CERT_OPTIONAL
+            context.verify_mode = ssl.CERT_REQUIRED
         return context
 
 
 def peer_verified(environ: Mapping[str, object]) -> bool:
     """Whether the TLS peer of this WSGI request presented a certificate that verified.
 
-    Under CERT_OPTIONAL every certificate a handshake accepted has verified, and
-    ``getpeercert()`` is empty when none was presented. A request that did not
-    come over gunicorn's TLS socket has no verified peer.
+    Every certificate a handshake accepted has verified, and ``getpeercert()`` is
+    empty when none was presented. A request that did not come over a TLS socket
+    has no verified peer.
     """
     getpeercert = getattr(environ.get("gunicorn.socket"), "getpeercert", None)
     if getpeercert is None:

@@ -1,112 +1,157 @@
 """gunicorn worker for Gatehouse: one event loop per process, no threads.
 
 A review is CPU work under one GIL, so threads in a worker add no throughput:
-only a hand-over per request (a queue, a future, a wake-up) and, in stock
-gthread, a thread a slow client can hold while its request trickles in. Here
-each worker's loop does everything without blocking: the TLS handshake, reading
-a request into a buffer, and, once the whole request is there (or enough of it
-for gunicorn or the app to refuse it), parsing it with gunicorn's own parser,
-running the app, and sending the answer. Nothing waits on a client, so a
-thousand slow ones hold up no review; they are cut off ``REQUEST_DEADLINE``
-seconds after their request's first byte (their accept, for a new connection),
-as is one that does not read its answer. Kept-alive connections keep
-gunicorn's keep-alive timeout, and a connection closing after its answer waits
-for its client to hang up in the loop too. HTTP/1.1 only: ALPN does not offer h2.
+only a hand-over per request and, in stock gthread, a thread a slow client can
+hold while its request trickles in. Here each worker's loop does everything
+without blocking: the TLS handshake, reading a request into a buffer, and, once
+the whole request is there (or enough of it to refuse it), parsing it with
+gunicorn's own parser, running the app and sending the answer.
+
+Nothing a client does holds up another client for long:
+
+- a request must start within ``first_byte_deadline`` of its connection and
+  arrive whole within ``request_deadline``; an answer must be read back within
+  ``request_deadline`` too. All deadlines live in one heap.
+- judging a review has a budget of its own (``review_budget``, in the app), so
+  the loop is never busy with one request for longer than that.
+- connections are capped per worker (and, if asked, per client address). Near
+  the cap, idle kept-alive connections are closed oldest first; at the cap a new
+  connection takes the place of the oldest that has not sent a byte, or else of
+  the one idle the longest, or else of the request that has been arriving the
+  longest. A connection whose answer is being sent is never the one shed.
+- a malformed chunked framing is refused at once with a 400, as soon as the
+  bytes that prove it are in, never handed to the app to fail in.
+
+Two listeners: the admission port (TLS, ``/validate``) and the probe port (plain
+HTTP: ``/healthz``, ``/readyz``, ``/metrics``). Each request's WSGI environ says
+which (``gatehouse.listener``) and the app routes by it. HTTP/1.1 only: ALPN
+does not offer h2. docs/decisions/0002-event-loop-worker.md says why this worker
+exists and how it was measured; tests/webhook/test_gunicorn_contract.py lists
+every gunicorn internal it relies on.
 """
 
 import contextlib
 import errno
 import gc
+import heapq
 import itertools
 import math
 import os
-import re
 import selectors
 import signal
 import socket
 import ssl
 import time
-from collections.abc import Iterable, MutableMapping
+from collections import Counter
+from collections.abc import MutableMapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from gunicorn import http, sock
+import orjson
+from gunicorn import http
 from gunicorn.http import Request, wsgi
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.base import Worker
 
-from webhook.audit_log import emit
+from webhook.audit_log import RateLimitedWarnings, log_bad_request
+from webhook.options import ServerOptions
+from webhook.tls import RotatingContext
 
-# The API server waits at most 30 s for a webhook (the chart asks for 5 s).
-REQUEST_DEADLINE = float(os.environ.get("GATEHOUSE_REQUEST_DEADLINE", "10"))
 # More than any head gunicorn takes (100 fields of 8 KiB): it refuses a longer one
 # from what is buffered. A connection buffers at most this and twice the app's body
 # limit (a chunked body's framing counts too).
 HEAD_ALLOWANCE = 1024 * 1024
+# A chunk-size line (size and extensions) longer than this is refused, as gunicorn does.
+CHUNK_LINE_LIMIT = 8190
 # What all requests still arriving may buffer in one worker, together: a connection may
 # buffer up to a body limit and a head, so without a cap a thousand slow uploads would
 # hold gigabytes. The one that grows the total past it is cut off.
 BUFFER_BUDGET = 64 * 1024 * 1024
 LINGER = 2.0  # seconds a closing connection has to hang up, as in util.close_graceful
 STOP_LINGER = 2.0  # seconds a stopping worker keeps idle connections, as gthread does
+# Above this share of the connection cap, idle connections are closed oldest first,
+# once idle for IDLE_GRACE seconds: the API server reconnects, a flood does not.
+SHED_IDLE_ABOVE = 0.75
+IDLE_GRACE = 1.0
 RECV_SIZE = 64 * 1024
 TURN_BYTES = 1024 * 1024  # what one connection may read before the others get a turn
 SEND_SIZE = 256 * 1024
 HEARTBEAT = 1.0  # seconds between the notes to the arbiter that this worker is alive
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+# 16 hex digits are 2**64: any chunk beyond that is past every body limit anyway.
+_MAX_CHUNK_DIGITS = 16
+# Each chunk costs a few microseconds to frame: a body of a million one-byte chunks would
+# hold the loop for seconds. Clients chunk by kilobytes (an 8 MiB body: a few thousand).
+MAX_CHUNKS = 65_536
 # The head's fields that frame the body, found in one pass (``head`` ends without CRLF).
-_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|expect):([^\r\n]*)", re.IGNORECASE)
+_FRAMING_FIELD = (b"content-length", b"transfer-encoding", b"expect")
+
+Listener = Literal["admission", "probes"]
+State = Literal["silent", "reading", "sending", "idle", "closing"]
 
 
-class _Arrival:
+class _MalformedFraming(Exception):
+    """The body's chunked framing is broken: answered with a 400 naming what is wrong."""
+
+
+class _IncomingRequest:
     """A request on its way in: the bytes so far, and how far they are understood."""
 
     def __init__(self, data: bytes, body_limit: int) -> None:
         self.body_limit = body_limit  # the app's: it refuses a longer body (413)
-        self.deadline = time.monotonic() + REQUEST_DEADLINE
         self.data = bytearray(data)
-        self.body_at = -1  # where the body starts, once the head is in
+        self.body_start = -1  # where the body starts, once the head is in
         self.length: int | None = 0  # from Content-Length; None: chunked
         self.expects_continue = False  # the client waits for "100 Continue" to send its body
-        self.at = 0  # where the next line to understand starts
-        self.resume = 0  # where a search that failed goes on
+        self.next_line = 0  # where the next chunk line to understand starts
+        self.search_from = 0  # where a search for a line end that failed goes on
         self.last_chunk = False
-        self.chunked = 0  # the body's bytes the chunk sizes announced so far
+        self.chunks = 0
+        self.announced = 0  # the body's bytes the chunk sizes announced so far
         self.chunk_end = 0  # where the last announced chunk's data ends
         self.end = -1  # where the request ends, once it is whole
+        self.refusal = ""  # why its framing is refused, once that is certain
 
     def ready(self) -> bool:
         """Whether the request can be answered from ``data`` alone, never waiting on the client.
 
-        It can once the whole request is here, and once gunicorn or the app
-        refuses it from what is here: a head too long, a malformed framing, a
-        body over the limit (announced by Content-Length, or more than the
-        limit of a chunked body in hand).
+        It can once the whole request is here, and once it can be refused from
+        what is here: a head too long, a body over the limit (announced by
+        Content-Length, or more than the limit of a chunked body in hand), a
+        malformed chunked framing (``refusal`` says how).
         """
-        if self.body_at < 0:
+        if self.body_start < 0:
             end = self._find(b"\r\n\r\n")
             if end < 0:
                 return len(self.data) > HEAD_ALLOWANCE
             self._take_head(bytes(self.data[:end]))
-            self.body_at = self.at = end + 4
+            self.body_start = self.next_line = end + 4
         if self.length is None:
-            if self._chunks_ended():
-                self.end = len(self.data) if self.at < 0 else self.at
+            try:
+                if self._chunks_ended():
+                    self.end = self.next_line
+            except _MalformedFraming as exc:
+                self.refusal = str(exc)
+                return True
             missing = max(0, self.chunk_end - len(self.data))
-            return self.end >= 0 or self.chunked - missing > self.body_limit
-        if len(self.data) >= self.body_at + self.length:
-            self.end = self.body_at + self.length
+            return self.end >= 0 or self.announced - missing > self.body_limit
+        if len(self.data) >= self.body_start + self.length:
+            self.end = self.body_start + self.length
         return self.end >= 0 or self.length > self.body_limit
 
     def _take_head(self, head: bytes) -> None:
         """How the body is framed; a framing gunicorn refuses counts as no body (it answers 400)."""
         lengths: list[bytes] = []
         codings: list[bytes] = []
-        for name, value in _FRAMING.findall(head):
-            name, value = name.lower(), value.strip()
+        for line in head.split(b"\r\n")[1:]:
+            name, colon, value = line.partition(b":")
+            name = name.lower()
+            if not colon or name not in _FRAMING_FIELD:
+                continue
+            value = value.strip()
             if name == b"content-length":
                 lengths.append(value)
             elif name == b"transfer-encoding":
@@ -124,65 +169,57 @@ class _Arrival:
 
     def _chunks_ended(self) -> bool:
         """Whether the chunked body is all here: chunk after chunk, then the zero-size one
-        and the empty line after its trailers. On a malformed size gunicorn reads no
-        further: all that is here is the request (``at`` is then -1)."""
+        and the empty line after its trailers. Raises _MalformedFraming as soon as what is
+        here cannot be a chunked body, whatever follows."""
         while not self.last_chunk:
+            if self.chunk_end > self.body_start:  # a chunk's data must end with CRLF
+                if len(self.data) < self.chunk_end + 2:
+                    return False
+                if self.data[self.chunk_end : self.chunk_end + 2] != b"\r\n":
+                    raise _MalformedFraming("chunk data does not end where its size says")
             line_end = self._find(b"\r\n")
             if line_end < 0:
+                if len(self.data) - self.next_line > CHUNK_LINE_LIMIT:
+                    raise _MalformedFraming("chunk size line too long")
                 return False
-            digits = self.data[self.at : line_end].split(b";", 1)[0].rstrip(b" \t")
-            if not _HEX.fullmatch(digits):
-                self.at = -1
-                return True
-            size = int(digits, 16)
-            self.chunked += size
+            size = _chunk_size(bytes(self.data[self.next_line : line_end]))
+            self.chunks += 1
+            if self.chunks > MAX_CHUNKS:
+                raise _MalformedFraming(f"more than {MAX_CHUNKS} chunks")
+            self.announced += size
             self.chunk_end = line_end + 2 + size
             self.last_chunk = size == 0
-            self.at = line_end if self.last_chunk else self.chunk_end + 2
+            self.next_line = line_end if self.last_chunk else self.chunk_end + 2
+            if self.last_chunk:
+                self.chunk_end = 0
         trailers_end = self._find(b"\r\n\r\n")
         if trailers_end < 0:
+            if len(self.data) - self.next_line > HEAD_ALLOWANCE:
+                raise _MalformedFraming("trailer section too long")
             return False
-        self.at = trailers_end + 4
+        self.next_line = trailers_end + 4
         return True
 
     def _find(self, terminator: bytes) -> int:
-        """Where ``terminator`` is from ``at`` on, or -1. A failed search resumes where it
-        stopped, so a line trickled in byte by byte is not scanned over and over."""
-        found = self.data.find(terminator, max(self.at, self.resume))
-        self.resume = 0 if found >= 0 else len(self.data) - len(terminator) + 1
+        """Where ``terminator`` is from ``next_line`` on, or -1. A failed search resumes
+        where it stopped, so a line trickled in byte by byte is not scanned over and over."""
+        found = self.data.find(terminator, max(self.next_line, self.search_from))
+        self.search_from = 0 if found >= 0 else len(self.data) - len(terminator) + 1
         return found
 
 
-def _receive(client: socket.socket, arrival: _Arrival) -> int:
-    """Read what the client sent (on TLS, the first reads make the handshake): the
-    poller events to wait for, or 0 once the request can be answered.
-
-    Reading stops at a ready request, and after ``TURN_BYTES`` so that one fast upload
-    cannot keep the loop from other connections, but not while TLS holds decrypted
-    bytes, which the poller would not report; the rest stays in the kernel till then.
-    """
-    ready = bool(arrival.data) and arrival.ready()
-    turn = TURN_BYTES
-    while not ((ready or turn <= 0) and not _tls_pending(client)):
-        try:
-            data = client.recv(RECV_SIZE)
-        except ssl.SSLWantWriteError:
-            return selectors.EVENT_WRITE
-        except (ssl.SSLWantReadError, BlockingIOError):
-            break
-        if not data:
-            if ready:
-                return 0  # answered all the same, as gthread would
-            raise ConnectionAbortedError("hung up before a whole request")
-        arrival.data += data
-        turn -= len(data)
-        ready = arrival.ready()
-    if ready:
-        return 0
-    if arrival.body_at >= 0 and arrival.expects_continue:
-        arrival.expects_continue = False
-        client.send(CONTINUE)
-    return selectors.EVENT_READ
+def _chunk_size(line: bytes) -> int:
+    """The size on a chunk-size line (``1a2b;name=value``), as RFC 9112 frames it."""
+    digits, semicolon, extension = line.partition(b";")
+    if semicolon:
+        if b"\r" in extension or b"\n" in extension:
+            raise _MalformedFraming("bare CR or LF in a chunk extension")
+        digits = digits.rstrip(b" \t")
+    if not digits or not _HEX_DIGITS.issuperset(digits):
+        raise _MalformedFraming("chunk size is not a hexadecimal number")
+    if len(digits) > _MAX_CHUNK_DIGITS:
+        raise _MalformedFraming("chunk size too large")
+    return int(digits, 16)
 
 
 def _tls_pending(client: socket.socket) -> bool:
@@ -200,29 +237,71 @@ class _Outbox:
     def sendall(self, data: bytes) -> None:
         self.data += data
 
+    def gettimeout(self) -> float:
+        return 0.0  # non-blocking, as the real socket is: gunicorn must never change that
+
+    def setblocking(self, flag: bool) -> None:
+        """Nothing: what gunicorn writes here never blocks, and the real socket stays as it is."""
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
 
 class _Conn:
-    """A client connection, and where it is: reading a request, sending an answer,
-    idle between requests, or closing."""
+    """A client connection, and where it is: silent (nothing of a request yet), reading
+    a request, sending an answer, idle between requests, or closing."""
 
-    def __init__(self, client: socket.socket, address: Any, server: Any) -> None:
+    def __init__(
+        self, client: socket.socket, address: Any, server: Any, listener: Listener
+    ) -> None:
         self.sock = client
         self.address = address
+        self.peer = str(address[0]) if isinstance(address, tuple) else str(address)
         self.server = server
+        self.listener: Listener = listener
+        self.state: State = "silent"
+        self.since = 0.0  # when it entered its state
+        self.deadline = math.inf
         self.events = selectors.EVENT_READ
-        self.out = memoryview(b"")  # the answer still to send
+        self.incoming: _IncomingRequest | None = None
+        self.out = memoryview(b"")  # the answer (or a "100 Continue") still to send
+        self.interim = False  # what is sent is a "100 Continue": reading goes on after it
         self.keep = False  # whether the connection serves another request after it
         self.rest = b""  # what arrived behind the request answered
         self.closed = False
 
 
-def _overdue(deadlines: Iterable[tuple[_Conn, float]], now: float) -> list[_Conn]:
-    """The connections past their deadline. Tables list them in deadline order: every
-    entry's deadline is the same time after it went in, and dicts keep that order."""
-    return [conn for conn, _ in itertools.takewhile(lambda entry: entry[1] < now, deadlines)]
+class _Deadlines:
+    """When each connection must have moved on, in a heap.
+
+    A connection's deadline changes with its state; the old entries stay in the heap
+    and are passed over when they come up (the connection's own ``deadline`` is the
+    truth). The heap is rebuilt when stale entries outnumber the live ones.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Conn]] = []
+        self._order = itertools.count()  # breaks ties; connections do not compare
+
+    def set(self, conn: _Conn, deadline: float, live: int) -> None:
+        conn.deadline = deadline
+        heapq.heappush(self._heap, (deadline, next(self._order), conn))
+        if len(self._heap) > 4 * live + 1024:
+            self._heap = [
+                (when, n, c) for when, n, c in self._heap if not c.closed and c.deadline == when
+            ]
+            heapq.heapify(self._heap)
+
+    def overdue(self, now: float) -> list[_Conn]:
+        due: list[_Conn] = []
+        while self._heap and self._heap[0][0] < now:
+            deadline, _, conn = heapq.heappop(self._heap)
+            if not conn.closed and conn.deadline == deadline and conn not in due:
+                due.append(conn)
+        return due
+
+    def __len__(self) -> int:
+        return len(self._heap)
 
 
 def usable_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
@@ -237,28 +316,44 @@ def usable_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
         return cores
 
 
-def _warn(message: str, conn: _Conn) -> None:
-    peer = conn.address[0] if isinstance(conn.address, tuple) else conn.address
-    emit("warning", message, remote=str(peer), seconds=REQUEST_DEADLINE)
+def refusal(status: int, reason: str, message: str) -> bytes:
+    """A complete HTTP answer with a JSON error, for what the worker refuses itself."""
+    body = orjson.dumps({"error": message})
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+# The answer to plain HTTP on the TLS port, written past TLS on the bare socket.
+PLAIN_HTTP_ON_TLS = refusal(
+    400, "Bad Request", "this port speaks HTTPS: use https://, not http:// (probes: the probe port)"
+)
 
 
 class GatehouseWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.options = ServerOptions.from_environ()
         self._poller = selectors.DefaultSelector()
-        # Each table is in deadline order (see _overdue); a connection is in one at most.
-        self._reading: dict[_Conn, _Arrival] = {}  # their request on its way in
-        self._sending: dict[_Conn, float] = {}  # their answer on its way out
-        self._idle: dict[_Conn, float] = {}  # kept alive between requests
-        self._closing: dict[_Conn, float] = {}  # answered, lingering till the client hangs up
-        self._conns = 0
+        self._deadlines = _Deadlines()
+        self._conns: dict[_Conn, None] = {}  # every open connection
+        # Candidates for shedding, each in the order its members entered the state (dicts
+        # keep insertion order, and each entry goes in when it enters): oldest first.
+        self._silent: dict[_Conn, None] = {}
+        self._idle: dict[_Conn, None] = {}
+        self._reading: dict[_Conn, None] = {}
+        self._per_peer: Counter[str] = Counter()
         self._accepting = False
         self._body_limit = 0
-        self._buffered = 0  # bytes held by the requests in _reading
+        self._buffered = 0  # bytes held by the requests still arriving
         self._notified = 0.0
+        self._tls: RotatingContext | None = None
+        self._roles: dict[int, Listener] = {}
+        self._warnings = RateLimitedWarnings()
         # Read once: a worker's config never changes (a reload starts new workers).
-        self._max_conns = self.cfg.worker_connections
-        self._keepalive = self.cfg.keepalive
+        self._max_conns = self.options.max_connections
         self._pre_request = self.cfg.pre_request
         self._post_request = self.cfg.post_request
 
@@ -279,6 +374,10 @@ class GatehouseWorker(Worker):
         from webhook.app import MAX_BODY_BYTES
 
         self._body_limit = MAX_BODY_BYTES
+        self._tls = RotatingContext(self.options.tls_files)
+        for listener in self.sockets:
+            port = listener.getsockname()[1]
+            self._roles[port] = "probes" if port == self.options.probe_port else "admission"
         # The app, its policies and their compiled patterns live as long as the worker:
         # out of the collector's sight, a full collection (which a large review's tens of
         # thousands of objects trigger) no longer scans them. Measured on the 30-container
@@ -289,8 +388,8 @@ class GatehouseWorker(Worker):
         # gunicorn points the signal wake-up fd at this pipe: a SIGTERM wakes the loop.
         self._poller.register(self.PIPE[0], selectors.EVENT_READ, None)
         while self.alive:
-            self._accept_while(self._conns < self._max_conns)
-            self._turn()
+            self._accept_while(len(self._conns) < self._max_conns or self._sheddable())
+            self._serve_once()
             if self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
                 break
@@ -299,13 +398,12 @@ class GatehouseWorker(Worker):
         self.alive = False
         self._accept_while(False)
         stop = time.monotonic()
-        for conn in self._idle:
-            self._idle[conn] = min(self._idle[conn], stop + STOP_LINGER)
+        for conn in list(self._idle):
+            self._deadlines.set(conn, min(conn.deadline, stop + STOP_LINGER), len(self._conns))
         while self._conns and time.monotonic() < stop + self.cfg.graceful_timeout:
-            self._turn()
-        for table in (self._reading, self._sending, self._idle, self._closing):
-            for conn in list(table):
-                self._close(conn)
+            self._serve_once()
+        for conn in list(self._conns):
+            self._close(conn)
         self._poller.close()
         for listener in self.sockets:
             listener.close()
@@ -321,7 +419,7 @@ class GatehouseWorker(Worker):
                 self._poller.unregister(listener)
         self._accepting = accepting
 
-    def _turn(self) -> None:
+    def _serve_once(self) -> None:
         """Wait for events (a second at most) and act on them; then cut off what overstayed."""
         now = time.monotonic()
         if now - self._notified >= HEARTBEAT:
@@ -334,7 +432,10 @@ class GatehouseWorker(Worker):
                 self._on_ready(key.data)
             else:
                 self._accept(key.data)
-        self._expire(time.monotonic())
+        now = time.monotonic()
+        self._expire(now)
+        self._shed_idle(now)
+        self._warnings.summarize(now)
 
     def _drain_wakeups(self) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -344,26 +445,93 @@ class GatehouseWorker(Worker):
         try:
             client, address = listener.accept()
         except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EPROTO):
                 return  # another worker took it, or the client gave up
-            raise
-        self._conns += 1
+            # Out of file descriptors (EMFILE, ENFILE) or memory: make room and go on
+            # serving the connections there are; never let the worker die of it.
+            self._warnings.warn("accept failed", reason=errno.errorcode.get(exc.errno or 0, "?"))
+            self._shed_one("accept failed", for_peer=None)
+            return
+        listener_role = self._roles.get(listener.getsockname()[1], "admission")
+        peer = str(address[0]) if isinstance(address, tuple) else str(address)
+        if not self._make_room(peer):
+            self._warnings.warn("connection refused: its address holds too many", remote=peer)
+            with contextlib.suppress(OSError):
+                client.close()
+            return
         try:
             client.setblocking(False)
-            if self.cfg.is_ssl:
-                client = sock.ssl_context(self.cfg).wrap_socket(
+            if listener_role == "admission":
+                client = self._tls_context().wrap_socket(
                     client,
                     server_side=True,
                     do_handshake_on_connect=False,
-                    suppress_ragged_eofs=self.cfg.suppress_ragged_eofs,
+                    suppress_ragged_eofs=True,
                 )
-            conn = _Conn(client, address, listener.getsockname())
+            conn = _Conn(client, address, listener.getsockname(), listener_role)
         except OSError:  # reset already
-            self._conns -= 1
             client.close()
             return
+        self._conns[conn] = None
+        self._per_peer[conn.peer] += 1
         self._poller.register(client, conn.events, conn)
-        self._read(conn, b"")
+        now = time.monotonic()
+        self._enter(conn, "silent", now + self.options.first_byte_deadline, now)
+        self._start_request(conn, b"")
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:  # made in load_wsgi, before the loop runs
+            raise RuntimeError("TLS is not set up")
+        return self._tls.get()
+
+    def _make_room(self, peer: str) -> bool:
+        """Room for one more connection from ``peer``: shed one if a cap says so."""
+        cap = self.options.max_connections_per_peer
+        if cap and self._per_peer[peer] >= cap and not self._shed_one("per-address cap", peer):
+            return False
+        if len(self._conns) >= self._max_conns:
+            return self._shed_one("connection cap", for_peer=None)
+        return True
+
+    def _sheddable(self) -> bool:
+        return bool(self._idle or self._silent or self._reading)
+
+    def _shed_one(self, why: str, for_peer: str | None) -> bool:
+        """Close one connection to make room, cheapest loss first: the oldest that has not
+        sent a byte of a request (a flood's, or a client yet to speak), then the one idle
+        the longest (the API server's pool is busy: its connections are idle briefly and
+        go to the back each time), then the request arriving the longest. With
+        ``for_peer``, only that address's. False: nothing could be shed."""
+        for table in (self._silent, self._idle, self._reading):
+            victim = next((c for c in table if for_peer is None or c.peer == for_peer), None)
+            if victim is not None:
+                self._close(victim)
+                self._warnings.warn(f"connection shed: {why}", remote=victim.peer)
+                return True
+        return False
+
+    def _shed_idle(self, now: float) -> None:
+        """Near the cap, close idle connections oldest first, down to SHED_IDLE_ABOVE."""
+        keep = int(self._max_conns * SHED_IDLE_ABOVE)
+        while len(self._conns) > keep and self._idle:
+            oldest = next(iter(self._idle))
+            if now - oldest.since < IDLE_GRACE:
+                break
+            self._close(oldest)
+            self._warnings.warn("connection shed: idle near the connection cap", remote=oldest.peer)
+
+    def _enter(self, conn: _Conn, state: State, deadline: float, now: float) -> None:
+        for table in (self._silent, self._idle, self._reading):
+            table.pop(conn, None)
+        conn.state = state
+        conn.since = now
+        if state == "silent":
+            self._silent[conn] = None
+        elif state == "idle":
+            self._idle[conn] = None
+        elif state == "reading":
+            self._reading[conn] = None
+        self._deadlines.set(conn, deadline, len(self._conns))
 
     def _on_ready(self, conn: _Conn) -> None:
         """The socket of ``conn`` is ready for what it waits for; a bug in answering one
@@ -371,60 +539,122 @@ class GatehouseWorker(Worker):
         if conn.closed:
             return  # its file descriptor's event, from before it closed this turn
         try:
-            if conn in self._closing:
+            if conn.state == "closing":
                 self._drain(conn)
-            elif conn in self._sending:
+            elif conn.state == "sending" or conn.interim:
                 self._send(conn)
-            elif conn in self._idle:
-                del self._idle[conn]
-                self._read(conn, b"")
+            elif conn.state == "idle":
+                now = time.monotonic()
+                self._enter(conn, "silent", now + self.options.request_deadline, now)
+                self._start_request(conn, b"")
             else:
-                self._advance(conn, self._reading[conn])
+                self._advance(conn)
         except Exception:
             self.log.exception("Error serving a connection")
             self._close(conn)
 
-    def _read(self, conn: _Conn, data: bytes) -> None:
+    def _start_request(self, conn: _Conn, data: bytes) -> None:
         """Start on the next request of ``conn``, with what of it has arrived already."""
-        arrival = self._reading[conn] = _Arrival(data, self._body_limit)
+        conn.incoming = _IncomingRequest(data, self._body_limit)
         self._buffered += len(data)
-        self._advance(conn, arrival)
+        if data and conn.state == "silent":
+            now = time.monotonic()
+            self._enter(conn, "reading", now + self.options.request_deadline, now)
+        self._advance(conn)
 
-    def _advance(self, conn: _Conn, arrival: _Arrival) -> None:
+    def _advance(self, conn: _Conn) -> None:
         """Take in what arrived; answer the request once it is ready."""
-        before = len(arrival.data)
+        incoming = conn.incoming
+        if incoming is None:  # only silent and reading connections are advanced
+            raise RuntimeError(f"no request to advance on a {conn.state} connection")
+        before = len(incoming.data)
         try:
-            events = _receive(conn.sock, arrival)
+            events, wants_continue = self._receive(conn.sock, incoming)
+        except ssl.SSLError as exc:
+            if exc.reason != "HTTP_REQUEST":
+                self._close(conn)
+                return
+            # Plain http:// to the TLS port: say so, in plain, then close as after any
+            # answer (the request's unread rest must not reset the connection first).
+            try:
+                os.write(conn.sock.fileno(), PLAIN_HTTP_ON_TLS)
+            except OSError:
+                self._close(conn)
+                return
+            self._linger(conn, time.monotonic())
+            return
         except OSError:  # reset, hung up, failed handshake: nobody to answer
             self._close(conn)
             return
-        self._buffered += len(arrival.data) - before
+        self._buffered += len(incoming.data) - before
+        if incoming.data and conn.state == "silent":
+            now = time.monotonic()
+            self._enter(conn, "reading", now + self.options.request_deadline, now)
         if events:  # more to come
             if self._buffered > BUFFER_BUDGET:
                 cut_off = "the worker's buffer budget is spent"
-            elif len(arrival.data) > HEAD_ALLOWANCE + 2 * self._body_limit:
+            elif len(incoming.data) > HEAD_ALLOWANCE + 2 * self._body_limit:
                 cut_off = "its chunk framing outgrew the body limit"  # chunks of a few bytes
             else:
-                self._watch(conn, events)
+                if wants_continue:
+                    self._send_interim(conn)
+                else:
+                    self._watch(conn, events)
                 return
             self._close(conn)
-            _warn(f"upload cut off: {cut_off}", conn)
+            self._warnings.warn(f"upload cut off: {cut_off}", remote=conn.peer)
             return
-        del self._reading[conn]
-        self._buffered -= len(arrival.data)
-        whole = arrival.end >= 0
-        if not whole or arrival.end == len(arrival.data):
-            request, conn.rest = bytes(arrival.data), b""
+        conn.incoming = None
+        self._buffered -= len(incoming.data)
+        if incoming.refusal:
+            message = f"malformed chunked body: {incoming.refusal}"
+            log_bad_request(message, 400, conn.peer)
+            conn.keep, conn.rest = False, b""
+            self._respond(conn, refusal(400, "Bad Request", message))
+            return
+        whole = incoming.end >= 0
+        if not whole or incoming.end == len(incoming.data):
+            request, conn.rest = bytes(incoming.data), b""
         else:  # pipelined: the next request is behind this one
             request, conn.rest = (
-                bytes(arrival.data[: arrival.end]),
-                bytes(arrival.data[arrival.end :]),
+                bytes(incoming.data[: incoming.end]),
+                bytes(incoming.data[incoming.end :]),
             )
         outbox = _Outbox(conn.sock)
         conn.keep = self._answer(conn, request, whole, outbox) and whole
-        conn.out = memoryview(outbox.data)
-        self._sending[conn] = time.monotonic() + REQUEST_DEADLINE
-        self._send(conn)
+        self._respond(conn, bytes(outbox.data))
+
+    def _receive(self, client: socket.socket, incoming: _IncomingRequest) -> tuple[int, bool]:
+        """Read what the client sent (on TLS, the first reads make the handshake): the
+        poller events to wait for (0 once the request can be answered), and whether the
+        client waits for "100 Continue" before it sends the body.
+
+        Reading stops at a ready request, and after ``TURN_BYTES`` so that one fast upload
+        cannot keep the loop from other connections, but not while TLS holds decrypted
+        bytes, which the poller would not report; the rest stays in the kernel till then.
+        """
+        ready = bool(incoming.data) and incoming.ready()
+        turn = TURN_BYTES
+        while not ((ready or turn <= 0) and not _tls_pending(client)):
+            try:
+                data = client.recv(RECV_SIZE)
+            except ssl.SSLWantWriteError:
+                return selectors.EVENT_WRITE, False
+            except (ssl.SSLWantReadError, BlockingIOError):
+                break
+            if not data:
+                if ready:
+                    return 0, False  # answered all the same, as gthread would
+                raise ConnectionAbortedError("hung up before a whole request")
+            incoming.data += data
+            turn -= len(data)
+            ready = incoming.ready()
+        if ready:
+            return 0, False
+        wants_continue = incoming.body_start >= 0 and incoming.expects_continue
+        if wants_continue:
+            incoming.expects_continue = False
+        return selectors.EVENT_READ, wants_continue
 
     def _answer(self, conn: _Conn, data: bytes, whole: bool, outbox: _Outbox) -> bool:
         """Parse the request in ``data`` and write the answer to ``outbox``, as gthread
@@ -448,13 +678,14 @@ class GatehouseWorker(Worker):
         try:
             self._pre_request(self, req)
             started = datetime.now() if self.log.access_log_enabled else None
-            req._expected_100_continue = False  # type: ignore[attr-defined]  # sent by _receive
+            req._expected_100_continue = False  # type: ignore[attr-defined]  # sent already
             resp, environ = wsgi.create(req, client, conn.address, conn.server, self.cfg)
+            environ["gatehouse.listener"] = conn.listener
             self.nr += 1
             if self.nr >= self.max_requests and self.alive:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
-            if not self.alive or not self._keepalive:
+            if not self.alive:
                 resp.force_close()
             # The stubs' start_response type lacks the exc_info argument PEP 3333 has.
             respiter = self.wsgi(environ, resp.start_response)  # type: ignore[arg-type]
@@ -479,6 +710,19 @@ class GatehouseWorker(Worker):
             except Exception:
                 self.log.exception("Exception in post_request hook")
 
+    def _respond(self, conn: _Conn, answer: bytes) -> None:
+        conn.out = memoryview(answer)
+        conn.interim = False
+        now = time.monotonic()
+        self._enter(conn, "sending", now + self.options.request_deadline, now)
+        self._send(conn)
+
+    def _send_interim(self, conn: _Conn) -> None:
+        """ "100 Continue", sent like an answer; the request's reading goes on after it."""
+        conn.out = memoryview(CONTINUE)
+        conn.interim = True
+        self._send(conn)
+
     def _send(self, conn: _Conn) -> None:
         """Send what is left of the answer; then on to the next request, or close."""
         try:
@@ -494,16 +738,22 @@ class GatehouseWorker(Worker):
         except OSError:
             self._close(conn)
             return
-        del self._sending[conn]
+        if conn.interim:
+            conn.interim = False
+            self._watch(conn, selectors.EVENT_READ)
+            return
+        now = time.monotonic()
         if not conn.keep:
-            self._linger(conn)
+            self._linger(conn, now)
         elif conn.rest or _tls_pending(conn.sock):
-            self._read(conn, conn.rest)  # pipelined: the next request is on its way
+            self._enter(conn, "reading", now + self.options.request_deadline, now)
+            self._start_request(conn, conn.rest)  # pipelined: the next request is on its way
         else:
             self._watch(conn, selectors.EVENT_READ)
-            self._idle[conn] = time.monotonic() + (self._keepalive if self.alive else STOP_LINGER)
+            keepalive = self.options.keepalive if self.alive else STOP_LINGER
+            self._enter(conn, "idle", now + keepalive, now)
 
-    def _linger(self, conn: _Conn) -> None:
+    def _linger(self, conn: _Conn, now: float) -> None:
         """Close after the answer, but let the client hang up first: bytes it still
         sends, unread, would make the kernel reset the connection before the answer
         arrives (what util.close_graceful does, without blocking the loop)."""
@@ -513,7 +763,7 @@ class GatehouseWorker(Worker):
             self._close(conn)
             return
         self._watch(conn, selectors.EVENT_READ)
-        self._closing[conn] = time.monotonic() + LINGER
+        self._enter(conn, "closing", now + LINGER, now)
 
     def _drain(self, conn: _Conn) -> None:
         try:
@@ -531,27 +781,30 @@ class GatehouseWorker(Worker):
             conn.events = events
 
     def _expire(self, now: float) -> None:
-        """Cut off what overstayed."""
-        for conn in _overdue(((c, a.deadline) for c, a in self._reading.items()), now):
+        """Cut off what overstayed its state's deadline."""
+        for conn in self._deadlines.overdue(now):
+            state = conn.state
             self._close(conn)
-            _warn("slow client cut off", conn)
-        for conn in _overdue(self._sending.items(), now):
-            self._close(conn)
-            _warn("slow reader cut off", conn)
-        for table in (self._idle, self._closing):
-            for conn in _overdue(table.items(), now):
-                self._close(conn)
+            if state == "silent":
+                self._warnings.warn("silent connection cut off", remote=conn.peer)
+            elif state == "reading":
+                self._warnings.warn("slow client cut off", remote=conn.peer)
+            elif state == "sending":
+                self._warnings.warn("slow reader cut off", remote=conn.peer)
 
     def _close(self, conn: _Conn) -> None:
         if conn.closed:
             return  # a bug after the close (see _on_ready) must not count it twice
         conn.closed = True
-        arrival = self._reading.pop(conn, None)
-        if arrival is not None:
-            self._buffered -= len(arrival.data)
-        for table in (self._sending, self._idle, self._closing):
+        if conn.incoming is not None:
+            self._buffered -= len(conn.incoming.data)
+            conn.incoming = None
+        for table in (self._silent, self._idle, self._reading):
             table.pop(conn, None)
+        self._conns.pop(conn, None)
+        self._per_peer[conn.peer] -= 1
+        if self._per_peer[conn.peer] <= 0:
+            del self._per_peer[conn.peer]
         with contextlib.suppress(KeyError, ValueError):  # never registered, or closed already
             self._poller.unregister(conn.sock)
         conn.sock.close()
-        self._conns -= 1

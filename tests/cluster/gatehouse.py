@@ -75,11 +75,36 @@ def target_port(rendered: Rendered) -> int:
     """The container port behind the port the webhook configuration calls."""
     webhook_port = rendered.webhook["clientConfig"]["service"]["port"]
     (port,) = (p for p in rendered.one("Service")["spec"]["ports"] if p["port"] == webhook_port)
-    target = port["targetPort"]
-    if isinstance(target, int):
-        return target
-    (named,) = (p for p in rendered.container["ports"] if p.get("name") == target)
+    return container_port(rendered, port["targetPort"])
+
+
+def container_port(rendered: Rendered, port: int | str) -> int:
+    """A port of the chart's container, by number or by name."""
+    if isinstance(port, int):
+        return port
+    (named,) = (p for p in rendered.container["ports"] if p.get("name") == port)
     return int(named["containerPort"])
+
+
+def probes(rendered: Rendered) -> dict[str, tuple[str, int, str]]:
+    """What a kubelet would call: probe kind -> (scheme, port, path)."""
+    found = {}
+    for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+        get = (rendered.container.get(kind) or {}).get("httpGet")
+        if get:
+            found[kind] = (
+                get.get("scheme", "HTTP"),
+                container_port(rendered, get["port"]),
+                get["path"],
+            )
+    return found
+
+
+def probe_port(rendered: Rendered) -> int | None:
+    """The plain-HTTP port the chart probes, when it is not the admission port."""
+    ports = {port for scheme, port, _ in probes(rendered).values() if scheme == "HTTP"}
+    ports.discard(target_port(rendered))
+    return ports.pop() if len(ports) == 1 else None
 
 
 def materialize(rendered: Rendered, root: Path) -> dict[str, str]:
@@ -248,7 +273,9 @@ class ClusterGatehouse:
 
     def start(self) -> None:
         assert self.rendered is not None and self.server is None
-        env = self.env()
+        # The tests read every decision from the log, plain allows included: the
+        # operator's switch for that (not a chart value) is on.
+        env = {**self.env(), "GATEHOUSE_LOG_ALLOWED": "true"}
         pod_dir = self.workdir / "pod"
         tls = pod_dir / "etc" / "gatehouse" / "tls"
         run = self.workdir / f"run-{len(self.logs) + 1}"  # each run keeps its own log
@@ -262,6 +289,7 @@ class ClusterGatehouse:
                 server_name=service_host(self.rendered),
                 host=self.host.address,
                 port=target_port(self.rendered),
+                probe_port=probe_port(self.rendered),
                 command_prefix=self.host.command(),
             )
         )
@@ -274,7 +302,6 @@ class ClusterGatehouse:
     def _endpoint_slice(self, rendered: Rendered) -> Obj:
         service = rendered.one("Service")
         name = service["metadata"]["name"]
-        (port,) = service["spec"]["ports"]
         return {
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",
@@ -287,6 +314,13 @@ class ClusterGatehouse:
                 },
             },
             "addressType": "IPv4",
-            "ports": [{"name": port["name"], "port": target_port(rendered), "protocol": "TCP"}],
+            "ports": [
+                {
+                    "name": port["name"],
+                    "port": container_port(rendered, port["targetPort"]),
+                    "protocol": port.get("protocol", "TCP"),
+                }
+                for port in service["spec"]["ports"]
+            ],
             "endpoints": [{"addresses": [self.host.address], "conditions": {"ready": True}}],
         }

@@ -1,4 +1,4 @@
-"""The config file: shipped defaults, strict validation, environment overrides."""
+"""The config file: shipped defaults and strict validation (the environment: tests/webhook/test_options.py)."""
 
 import dataclasses
 from pathlib import Path
@@ -11,7 +11,6 @@ from policies.config import (
     Config,
     ConfigError,
     PolicyConfig,
-    config_from_env,
     load_config,
     parse_config,
 )
@@ -19,12 +18,6 @@ from policies.registry import POLICIES
 from policies.require_resource_limits import Settings as LimitsSettings
 
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GATEHOUSE_CONFIG", raising=False)
-    monkeypatch.delenv("GATEHOUSE_MODE", raising=False)
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "gatehouse.yaml") -> Path:
@@ -359,73 +352,3 @@ def test_with_mode_keeps_everything_else() -> None:
     assert changed.exempt_namespaces == config.exempt_namespaces
     assert changed.mode_of(by_id(changed, "no-root-containers")) == "enforce"
     assert changed.mode_of(by_id(changed, "require-resource-limits")) == "dry-run"
-
-
-# --- the environment --------------------------------------------------------------------------
-
-
-def test_environment_unset_uses_the_default() -> None:
-    config = config_from_env()
-    assert config.source == str(DEFAULT_CONFIG)
-    assert config.mode == "enforce"
-
-
-@pytest.mark.parametrize("mode", ["dry-run", "enforce"])
-def test_gatehouse_mode_overrides_the_global_mode(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str
-) -> None:
-    other = "enforce" if mode == "dry-run" else "dry-run"
-    monkeypatch.setenv("GATEHOUSE_CONFIG", str(write(tmp_path, f"mode: {other}\n")))
-    monkeypatch.setenv("GATEHOUSE_MODE", mode)
-    assert config_from_env().mode == mode
-
-
-def test_gatehouse_mode_does_not_override_per_policy_modes(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    text = "policies:\n  no-root-containers:\n    mode: enforce\n"
-    monkeypatch.setenv("GATEHOUSE_CONFIG", str(write(tmp_path, text)))
-    monkeypatch.setenv("GATEHOUSE_MODE", "dry-run")
-    config = config_from_env()
-    assert config.mode_of(by_id(config, "no-root-containers")) == "enforce"
-    assert config.mode_of(by_id(config, "require-resource-limits")) == "dry-run"
-
-
-@pytest.mark.parametrize("value", ["audit", "DRY-RUN", "dryrun", " enforce"])
-def test_invalid_gatehouse_mode(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv("GATEHOUSE_MODE", value)
-    with pytest.raises(ConfigError) as caught:
-        config_from_env()
-    assert str(caught.value) == f"GATEHOUSE_MODE: {value!r} is not one of enforce, dry-run"
-
-
-def test_empty_gatehouse_mode_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEHOUSE_MODE", "")
-    assert config_from_env().mode == "enforce"
-
-
-def test_gatehouse_config_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    path = write(tmp_path, "mode: dry-run\nexemptNamespaces: [ci]\n")
-    monkeypatch.setenv("GATEHOUSE_CONFIG", str(path))
-    config = config_from_env()
-    assert (config.source, config.mode, config.exempt_namespaces) == (
-        str(path),
-        "dry-run",
-        frozenset({"ci"}),
-    )
-
-
-def test_gatehouse_config_errors_name_the_file(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    path = write(tmp_path, "policies:\n  no-root-containers:\n    enabled: yes please\n")
-    monkeypatch.setenv("GATEHOUSE_CONFIG", str(path))
-    with pytest.raises(ConfigError) as caught:
-        config_from_env()
-    assert str(caught.value).startswith(f"{path}: policies.no-root-containers.enabled: ")
-
-
-def test_gatehouse_config_missing_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("GATEHOUSE_CONFIG", str(tmp_path / "nope.yaml"))
-    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
-        config_from_env()

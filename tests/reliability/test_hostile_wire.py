@@ -5,21 +5,24 @@ server's log must hold no unexpected error. Oversized bodies with a Content-Leng
 are covered in tests/webhook/test_server.py; here a chunked one is refused too.
 """
 
+import contextlib
 import json
 import socket
 import time
 import uuid
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.manifests import pod, review
+from tests.manifests import leaky_container, pod, review
 from tests.reliability.hostile import budget, hostile_bodies
 from tests.reliability.report import Ledger
 from tests.reliability.wire import PIECE, EarlyAnswerClient
 from tests.server import VALIDATE_HEAD, Server
 from webhook.app import MAX_BODY_BYTES
+from webhook.worker import MAX_CHUNKS
 
 UNREAD_BODY_KEPT = 64 * 1024  # gunicorn drains this much of an unread body to keep alive
 CONTENT_TYPES = st.sampled_from(
@@ -51,7 +54,7 @@ def test_hostile_bodies_over_one_keep_alive_connection(server: Server, ledger: L
             assert not answer.closed  # answered, and kept alive
 
     answers_every_body()
-    marker = review(pod(), user=f"marker-{uuid.uuid4()}")
+    marker = review(pod(leaky_container()), user=f"marker-{uuid.uuid4()}")  # denied: logged
     assert client.post(json.dumps(marker).encode()).status == 200
     client.close()
     log = _log_through(server, marker["request"]["userInfo"]["username"])
@@ -81,10 +84,10 @@ def test_chunked_body_over_the_limit_is_refused_before_it_is_all_sent(
     assert answer.sent < offered / 2  # refused while most of it was still unsent
 
 
-def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_limit(
+def test_chunked_body_of_tiny_chunks_is_refused_once_it_has_too_many(
     server: Server, ledger: Ledger
 ) -> None:
-    """One-byte chunks: six bytes on the wire per byte of body, never enough body to refuse."""
+    """One-byte chunks: six bytes on the wire per byte of body, a few microseconds each to frame."""
     tiny_chunks = b"1\r\nx\r\n" * (PIECE // 6)
     offered = 0
     with (
@@ -98,7 +101,70 @@ def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_li
                 offered += len(tiny_chunks)
         except OSError:
             pass  # cut off while sending
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := tls.recv(PIECE):
+                answer += chunk
+    ledger.add("inputs", 1)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    # refused after MAX_CHUNKS chunks (under 400 KB): what was sent after was only drained
+    assert f"malformed chunked body: more than {MAX_CHUNKS} chunks".encode() in answer
+    _log_through(server, f"more than {MAX_CHUNKS} chunks")
+
+
+def test_chunk_framing_that_outgrows_the_body_limit_is_cut_off(
+    server: Server, ledger: Ledger
+) -> None:
+    """Few chunks, each with a long extension: framing, not body, fills the buffer."""
+    bloated = (b"1;" + b"e" * 8000 + b"\r\nx\r\n") * 16
+    offered = 0
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            while offered < 6 * MAX_BODY_BYTES:
+                tls.sendall(bloated)
+                offered += len(bloated)
+        except OSError:
+            pass  # cut off while sending
         closed = tls.recv(PIECE) == b""
     ledger.add("inputs", 1)
     assert closed and offered < 4 * MAX_BODY_BYTES
     _log_through(server, "chunk framing outgrew the body limit")
+
+
+@pytest.mark.parametrize(
+    ("framing", "problem"),
+    [
+        (b"zz\r\n{}\r\n0\r\n\r\n", "chunk size is not a hexadecimal number"),
+        (b"-2\r\n{}\r\n0\r\n\r\n", "chunk size is not a hexadecimal number"),
+        (b"f" * 40 + b"\r\n{}", "chunk size too large"),
+        (b"2\r\n{}XX2\r\n{}\r\n0\r\n\r\n", "chunk data does not end where its size says"),
+        (b"a" * 20_000, "chunk size line too long"),  # no line end: never waits for one
+    ],
+    ids=["not-hex", "negative", "overlong-size", "short-chunk", "endless-size-line"],
+)
+def test_every_malformed_framing_is_a_400_at_once(
+    server: Server, ledger: Ledger, framing: bytes, problem: str
+) -> None:
+    started = time.monotonic()
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+        tls.makefile("rb") as answers,
+    ):
+        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + framing)
+        status = answers.readline()
+        head = b""
+        while (line := answers.readline()) not in (b"\r\n", b""):
+            head += line
+        body = answers.read()  # then the server closes: a framing it cannot trust
+    ledger.add("inputs", 1)
+    assert status.startswith(b"HTTP/1.1 400 "), status
+    assert b"Connection: close" in head
+    assert orjson.loads(body) == {"error": f"malformed chunked body: {problem}"}
+    assert time.monotonic() - started < 5  # the request deadline is 10 s: not waited for
+    log = _log_through(server, f"malformed chunked body: {problem}")
+    assert '"unexpected error"' not in log and "Traceback" not in log

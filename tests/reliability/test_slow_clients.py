@@ -34,7 +34,10 @@ CUT_WINDOW = (DEADLINE - 0.5, DEADLINE + 3.0)
 
 @pytest.fixture(scope="module")
 def slowloris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attack]:
-    env = {"GATEHOUSE_REQUEST_DEADLINE": str(DEADLINE)}
+    env = {
+        "GATEHOUSE_REQUEST_DEADLINE": str(DEADLINE),
+        "GATEHOUSE_FIRST_BYTE_DEADLINE": str(DEADLINE),
+    }
     with serve(tmp_path_factory.mktemp("slow"), env=env, workers=WORKERS) as server:
         wait_for_workers(server, WORKERS)  # ready means one worker answers; the attack needs all
         yield attack(server, SILENT, SHARE, DEADLINE, review_mix()[1])
@@ -143,7 +146,7 @@ def test_a_client_that_does_not_hang_up_after_its_answer_holds_up_no_one(
     one_worker: Server,
 ) -> None:
     with _connect(one_worker) as idle, idle.makefile("rb") as idle_answers:
-        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        idle.sendall(_request().replace(VALIDATE_HEAD, VALIDATE_HEAD + b"Connection: close\r\n"))
         assert _statuses(idle_answers, 1) == [200]  # and the server waits for us to hang up
         started = time.monotonic()
         with _connect(one_worker) as tls, tls.makefile("rb") as answers:

@@ -14,10 +14,17 @@ from tests.server import REPO, free_port
 
 
 def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> None:
-    port = free_port()
+    port, probe_port = free_port(), free_port()
     certs = tmp_path / "certs"
     process = subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"PORT={port}", f"CERT_DIR={certs}"],
+        [
+            "make",
+            "--no-print-directory",
+            "run",
+            f"PORT={port}",
+            f"PROBE_PORT={probe_port}",
+            f"CERT_DIR={certs}",
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -29,7 +36,7 @@ def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> Non
         deadline = time.monotonic() + 60
         while True:
             try:
-                ready = requests.get(f"{url}/readyz", verify=certs / "client.pem", timeout=2)
+                ready = requests.get(f"http://127.0.0.1:{probe_port}/readyz", timeout=2)
                 break
             except (requests.ConnectionError, OSError):  # not listening, or no CA written yet
                 assert process.poll() is None, (

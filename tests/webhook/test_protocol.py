@@ -366,7 +366,7 @@ def test_invalid_config_is_not_ready_and_refuses_reviews(
     bad = tmp_path / "config.yaml"
     bad.write_text("mode: sometimes\n")
     monkeypatch.setenv("GATEHOUSE_CONFIG", str(bad))
-    monkeypatch.setattr("webhook.settings._active", None)
+    monkeypatch.setattr("webhook.active_config._active", None)
     client = create_app().test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503

@@ -168,11 +168,14 @@ def test_tls_below_1_2_is_refused(server: Server) -> None:
         context.wrap_socket(raw, server_hostname="localhost")
 
 
-def test_plain_http_on_the_tls_port_gets_no_answer(server: Server) -> None:
+def test_plain_http_on_the_tls_port_is_told_to_use_https(server: Server) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
-        conn.request("POST", "/validate", body=json.dumps(review(pod())))
-        conn.getresponse().read()
+    conn.request("POST", "/validate", body=json.dumps(review(pod())))
+    answer = conn.getresponse()
+    assert answer.status == 400
+    assert json.loads(answer.read()) == {
+        "error": "this port speaks HTTPS: use https://, not http:// (probes: the probe port)"
+    }
 
 
 def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
@@ -184,9 +187,9 @@ def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
                 post(conn, review(pod(leaky_container())))
             conn.close()
         pids = fresh.worker_pids()
-        conn = connect(fresh)
-        conn.request("GET", "/metrics")
-        text = conn.getresponse().read().decode()
+        status, exposition = fresh.probe("/metrics")
+        text = exposition.decode()
+    assert status == 200
     assert len(pids) == 2
     assert (
         f'gatehouse_admission_requests_total{{decision="deny",kind="Pod",operation="CREATE"}} {sent}.0'
@@ -216,6 +219,70 @@ def test_one_json_log_line_per_decision_without_secrets(tmp_path: Path) -> None:
     }
     assert AWS_KEY_ID not in log
     assert "object" not in entry
+
+
+def _decision_lines(server: Server, *uids: str) -> dict[str, dict[str, Any]]:
+    time.sleep(0.6)  # decision lines are flushed in batches every 0.2 s
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    return {line["uid"]: line for line in lines if line.get("uid") in uids}
+
+
+@pytest.mark.parametrize("log_allowed", ["", "true"])
+def test_allowed_decisions_are_logged_only_when_asked(tmp_path: Path, log_allowed: str) -> None:
+    """Denials, would-denies and allowed updates of objects with old violations always are."""
+    env = {"GATEHOUSE_LOG_ALLOWED": log_allowed} if log_allowed else {}
+    with serve(tmp_path, env=env) as fresh:
+        conn = connect(fresh)
+        clean, denied = review(pod()), review(pod(leaky_container()))
+        old = deployment(leaky_container())
+        grandfathered = review(deployment(leaky_container(), replicas=5), "UPDATE", old=old)
+        for sent in (clean, denied, grandfathered):
+            post(conn, sent)
+        uids = {
+            name: sent["request"]["uid"]
+            for name, sent in (
+                ("clean", clean),
+                ("denied", denied),
+                ("grandfathered", grandfathered),
+            )
+        }
+        logged = _decision_lines(fresh, *uids.values())
+    assert logged[uids["denied"]]["decision"] == "deny"
+    assert logged[uids["grandfathered"]]["existing"] == 4  # the key, root, two limits
+    assert (uids["clean"] in logged) is bool(log_allowed)
+
+
+def _admission_errors(server: Server) -> float:
+    exposition = server.probe("/metrics")[1].decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith('gatehouse_admission_requests_total{decision="error"')
+    )
+
+
+def test_each_port_serves_only_its_own_paths(server: Server) -> None:
+    errors_before = _admission_errors(server)
+    conn = connect(server)
+    for path in ("/healthz", "/readyz", "/metrics", "/", "/favicon.ico"):
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        assert answer.status == 404, path
+        assert json.loads(answer.read())["error"].startswith("not found: this port serves POST")
+    probes = http.client.HTTPConnection("127.0.0.1", server.probe_port, timeout=10)
+    probes.request(
+        "POST",
+        "/validate",
+        body=json.dumps(review(pod())),
+        headers={"Content-Type": "application/json"},
+    )
+    answer = probes.getresponse()
+    assert answer.status == 404
+    assert b"reviews go to /validate on the HTTPS port" in answer.read()
+    assert server.probe("/healthz") == (200, b"ok\n")
+    assert server.probe("/readyz")[1].startswith(b"ready: mode enforce")
+    # neither the stray GETs nor the misdirected POST count as admission errors
+    assert _admission_errors(server) == errors_before
 
 
 def test_dry_run_mode_from_the_environment(tmp_path: Path) -> None:

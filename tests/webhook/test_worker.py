@@ -12,13 +12,13 @@ import pytest
 
 from tests.manifests import pod, review
 from tests.server import VALIDATE_HEAD, Server
-from webhook.worker import HEAD_ALLOWANCE, _Arrival, usable_cores
+from webhook.worker import CHUNK_LINE_LIMIT, HEAD_ALLOWANCE, _IncomingRequest, usable_cores
 
 LIMIT = 1000
 
 
-def arrival(data: bytes) -> _Arrival:
-    return _Arrival(data, LIMIT)
+def arrival(data: bytes) -> _IncomingRequest:
+    return _IncomingRequest(data, LIMIT)
 
 
 def with_length(body: bytes, extra: bytes = b"") -> bytes:
@@ -79,9 +79,55 @@ def test_a_chunked_body_past_the_limit_is_ready_to_refuse_before_it_ends() -> No
     assert not under.ready()
 
 
-def test_a_malformed_chunk_size_is_ready_for_gunicorn_to_refuse() -> None:
-    garbled = arrival(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc")
-    assert garbled.ready() and garbled.end == len(garbled.data)
+CHUNKED_HEAD = VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "refusal"),
+    [
+        (b"zz\r\nabc", "chunk size is not a hexadecimal number"),
+        (b"-1\r\nabc", "chunk size is not a hexadecimal number"),
+        (b"+5\r\nabcde\r\n0\r\n\r\n", "chunk size is not a hexadecimal number"),
+        (b"\r\n", "chunk size is not a hexadecimal number"),
+        (b"0x5\r\n", "chunk size is not a hexadecimal number"),
+        (b"1" * 17 + b"\r\n", "chunk size too large"),
+        (b"5\r\nabcdefgh\r\n", "chunk data does not end where its size says"),
+        (b"3\r\nabcXY", "chunk data does not end where its size says"),
+        (b"3;ext=\rx\r\nabc\r\n", "bare CR or LF in a chunk extension"),
+        (b"3" + b" " * (CHUNK_LINE_LIMIT + 1), "chunk size line too long"),
+        (b"0\r\n" + b"X: y\r\n" * (HEAD_ALLOWANCE // 6 + 1), "trailer section too long"),
+    ],
+    ids=[
+        "not-hex",
+        "negative",
+        "plus-sign",
+        "empty",
+        "0x-prefix",
+        "seventeen-digits",
+        "data-longer-than-size",
+        "data-then-garbage",
+        "bare-cr-in-extension",
+        "endless-size-line",
+        "endless-trailers",
+    ],
+)
+def test_a_malformed_chunked_framing_is_refused_as_soon_as_it_shows(
+    body: bytes, refusal: str
+) -> None:
+    garbled = arrival(CHUNKED_HEAD + body)
+    assert garbled.ready()
+    assert garbled.refusal == refusal
+
+
+def test_a_chunk_size_line_still_arriving_is_not_refused_early() -> None:
+    for partial in (b"1", b"1f", b"1f;name=va", b"5\r\nabc", b"5\r\nabcde\r"):
+        waiting = arrival(CHUNKED_HEAD + partial)
+        assert not waiting.ready() and waiting.refusal == ""
+
+
+def test_chunk_extensions_and_whitespace_before_them_are_taken() -> None:
+    fine = arrival(CHUNKED_HEAD + b"3 \t;name=value\r\nabc\r\n0\r\n\r\n")
+    assert fine.ready() and fine.refusal == "" and fine.end == len(fine.data)
 
 
 def test_a_head_longer_than_any_gunicorn_takes_is_ready_to_refuse() -> None:
