@@ -35,8 +35,8 @@ def frozen(gatehouse: ClusterGatehouse) -> Iterator[None]:
 def test_the_timeout_is_the_charts_and_fail_refuses_after_it(
     gatehouse: ClusterGatehouse, core: CoreV1Api, namespace: str
 ) -> None:
-    gatehouse.configure("enforce", "Fail", timeout_seconds=2)
-    assert gatehouse.webhook().timeout_seconds == 2
+    gatehouse.configure("enforce", "Fail", timeout_seconds=3)
+    assert gatehouse.webhook().timeout_seconds == 3
     with frozen(gatehouse), pytest.raises(ApiException) as caught:
         core.create_namespaced_pod(
             namespace, V1Pod.model_validate(pod(runnable(), name="waits", namespace=namespace))
@@ -45,5 +45,5 @@ def test_the_timeout_is_the_charts_and_fail_refuses_after_it(
     assert caught.value.status == 500, message
     assert f'failed calling webhook "{gatehouse.webhook().name}"' in message
     # The API server tells the webhook its deadline, and gives up at it.
-    assert "/validate?timeout=2s" in message, message
+    assert "/validate?timeout=3s" in message, message
     assert "deadline exceeded" in message or "Timeout" in message, message
