@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -221,6 +222,9 @@ def start(workdir: Path, built: Path, detach: bool = False) -> ControlPlane:
     failure everything already started is stopped before the error propagates.
     """
     workdir.mkdir(parents=True, exist_ok=True)
+    # Every start is a new cluster: no etcd data or audit log from a previous one.
+    shutil.rmtree(workdir / "etcd", ignore_errors=True)
+    (workdir / "audit.log").unlink(missing_ok=True)
     pki = workdir / "pki"
     ca = write_pki(pki)
     plane = ControlPlane(workdir, built, free_port(), free_port(), ca)
