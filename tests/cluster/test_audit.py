@@ -157,6 +157,7 @@ def test_small_pages_follow_continue_tokens_to_the_end(
                 event["user"]["username"] == account.user
                 and event["verb"] == "list"
                 and event["objectRef"].get("resource") == "pods"
+                and event["objectRef"].get("namespace") == namespace
             ):
                 uris.append(event["requestURI"])
         return uris if len(uris) >= 4 else []
