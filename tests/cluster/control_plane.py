@@ -127,9 +127,6 @@ class ControlPlane:
     def kubeconfig(self, user: str = ADMIN) -> Path:
         return self.workdir / f"{user}.kubeconfig"
 
-    def pids(self) -> dict[str, int]:
-        return {c.name: c.process.pid for c in self.components}
-
 
 def binaries() -> Path:
     """The directory holding the three binaries, built (or found cached) by build.sh."""
@@ -321,12 +318,7 @@ def _start_apiserver(plane: ControlPlane, detach: bool) -> None:
         ],
         detach,
     )
-    context = ssl.create_default_context(cafile=str(plane.ca_file))
-    admin = yaml.safe_load(plane.kubeconfig(ADMIN).read_text())["users"][0]["user"]
-    cert, key = plane.workdir / "pki" / "probe.pem", plane.workdir / "pki" / "probe.key"
-    cert.write_bytes(base64.b64decode(admin["client-certificate-data"]))
-    key.write_bytes(base64.b64decode(admin["client-key-data"]))
-    context.load_cert_chain(cert, key)
+    context = _admin_tls(plane)
     _wait(apiserver, lambda: _get(f"{plane.server}/readyz", context) == b"ok", 120)
 
 
@@ -348,12 +340,21 @@ def _start_controller_manager(plane: ControlPlane, detach: bool) -> None:
         detach,
     )
     # Ready once the service-account controller made the default namespace's account.
-    context = ssl.create_default_context(cafile=str(plane.ca_file))
-    context.load_cert_chain(
-        plane.workdir / "pki" / "probe.pem", plane.workdir / "pki" / "probe.key"
-    )
+    context = _admin_tls(plane)
     url = f"{plane.server}/api/v1/namespaces/default/serviceaccounts/default"
     _wait(manager, lambda: b'"name":"default"' in _get(url, context), 120)
+
+
+def _admin_tls(plane: ControlPlane) -> ssl.SSLContext:
+    """TLS as the admin, to ask the API server whether it is ready."""
+    context = ssl.create_default_context(cafile=str(plane.ca_file))
+    admin = yaml.safe_load(plane.kubeconfig(ADMIN).read_text())["users"][0]["user"]
+    cert, key = plane.workdir / "pki" / "admin.pem", plane.workdir / "pki" / "admin.key"
+    cert.write_bytes(base64.b64decode(admin["client-certificate-data"]))
+    key.write_bytes(base64.b64decode(admin["client-key-data"]))
+    key.chmod(0o600)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def _get(url: str, context: ssl.SSLContext | None = None) -> bytes:
