@@ -298,6 +298,7 @@ class ClusterGatehouse:
     def _stop(self) -> None:
         self._stack.close()
         self.server = None
+        self.host.kill_leftovers()  # the port must be free for the next start
 
     def _endpoint_slice(self, rendered: Rendered) -> Obj:
         service = rendered.one("Service")

@@ -9,9 +9,11 @@ end here and one in the namespace; traffic to the test host never leaves this ma
 import ipaddress
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 TEST_RANGE = ipaddress.ip_network("198.18.0.0/15")
@@ -30,6 +32,25 @@ class TestHost:
     def command(self, *argv: str) -> list[str]:
         """``argv`` run inside the namespace."""
         return ["ip", "netns", "exec", self.namespace, *argv]
+
+    def pids(self) -> list[int]:
+        """The processes inside the namespace: only what the tests started there."""
+        listed = subprocess.run(
+            ["ip", "netns", "pids", self.namespace], capture_output=True, text=True, check=True
+        )
+        return [int(pid) for pid in listed.stdout.split()]
+
+    def kill_leftovers(self, seconds: float = 10) -> None:
+        """SIGKILL whatever still runs inside (a worker orphaned by a killed master,
+        holding the port), and wait until nothing does."""
+        for pid in self.pids():
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + seconds
+        while self.pids():
+            if time.monotonic() > deadline:
+                raise NetnsError(f"processes still in {self.namespace}: {self.pids()}")
+            time.sleep(0.05)
 
 
 def _ip(*args: str) -> None:

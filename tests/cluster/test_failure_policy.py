@@ -5,7 +5,7 @@ here too; this adds a Gatehouse that accepts the connection and never answers.""
 import os
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 from kubernetes.client import ApiException, CoreV1Api, V1Pod
@@ -20,16 +20,22 @@ pytestmark = pytest.mark.cluster
 
 @contextmanager
 def frozen(gatehouse: ClusterGatehouse) -> Iterator[None]:
-    """gunicorn and its workers stopped (SIGSTOP): connections open, nothing answers."""
+    """gunicorn and its workers stopped (SIGSTOP): connections open, nothing answers.
+
+    The master is stopped first and resumed last, so it never finds a stopped worker
+    and never replaces one meanwhile.
+    """
     assert gatehouse.server is not None
-    pids = [gatehouse.server.process.pid, *gatehouse.server.worker_pids()]
-    for pid in pids:
+    master = gatehouse.server.process.pid
+    workers = gatehouse.server.worker_pids()
+    for pid in (master, *workers):
         os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        for pid in (*workers, master):
+            with suppress(ProcessLookupError):  # a worker on its way out after a reload
+                os.kill(pid, signal.SIGCONT)
 
 
 def test_the_timeout_is_the_charts_and_fail_refuses_after_it(
