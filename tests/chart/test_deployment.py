@@ -1,5 +1,6 @@
 """The webhook Deployment: up through drains and rollouts, hardened like the pods it judges."""
 
+import helm_python
 import pytest
 
 from tests.chart.render import Rendered, render
@@ -35,12 +36,41 @@ def test_replicas_spread_across_nodes_and_zones(default: Rendered) -> None:
         assert constraint["maxSkew"] == 1
 
 
+def env_of(rendered: Rendered) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in rendered.container["env"]}
+
+
+def ports_of(rendered: Rendered) -> dict[str, int]:
+    return {p["name"]: p["containerPort"] for p in rendered.container["ports"]}
+
+
 @pytest.mark.parametrize(
     ("probe", "path"), [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")]
 )
-def test_probes_use_https(default: Rendered, probe: str, path: str) -> None:
+def test_probes_use_plain_http_on_the_probe_port(default: Rendered, probe: str, path: str) -> None:
+    """The admission port serves /validate only; probes have their own plain-HTTP port."""
     get = default.container[probe]["httpGet"]
-    assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", "https")
+    assert (get["path"], get["scheme"]) == (path, "HTTP")
+    assert ports_of(default)[get["port"]] == 8080
+    assert env_of(default)["GATEHOUSE_PROBE_BIND"] == "0.0.0.0:8080"
+
+
+def test_each_listener_is_bound_where_its_container_port_says(ci: Rendered) -> None:
+    bound = env_of(ci)
+    assert ports_of(ci) == {
+        "https": int(bound["GATEHOUSE_BIND"].rpartition(":")[2]),
+        "http-probes": int(bound["GATEHOUSE_PROBE_BIND"].rpartition(":")[2]),
+    }
+    assert ports_of(ci)["https"] == 8443
+
+
+def test_the_probe_port_is_configurable_and_never_the_admission_port() -> None:
+    rendered = render({"server": {"probePort": 9090}})
+    assert ports_of(rendered)["http-probes"] == 9090
+    assert env_of(rendered)["GATEHOUSE_PROBE_BIND"] == "0.0.0.0:9090"
+    assert rendered.container["livenessProbe"]["httpGet"]["port"] == "http-probes"
+    with pytest.raises(helm_python.HelmRenderError, match="must differ from the admission port"):
+        render({"server": {"probePort": 8443}})
 
 
 def test_grace_period_covers_prestop_and_gunicorn_graceful_timeout(default: Rendered) -> None:

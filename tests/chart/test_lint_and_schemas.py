@@ -65,6 +65,8 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("unknown required resource", {"policies": {"require-resource-limits": {"require": ["gpu"]}}}),
     ("no memory limit on Gatehouse itself", {"resources": {"limits": {"memory": None}}}),
     ("secret mode without a Secret", {"tls": {"mode": "secret"}}),
+    ("privileged probe port", {"server": {"probePort": 80}}),
+    ("the old HTTPS scrape setting", {"serviceMonitor": {"insecureSkipVerify": True}}),
     (
         "caBundle given base64, not PEM",
         {"tls": {"mode": "secret", "secret": {"name": "x", "caBundle": "LS0tLS1CRUdJTg=="}}},

@@ -33,3 +33,20 @@ webhook/gunicorn_conf.py) or reviews in flight are cut off during every rollout.
 {{- end -}}
 {{- .Values.terminationGracePeriodSeconds -}}
 {{- end -}}
+
+{{/*
+The admission port in the pod: HTTPS, /validate only (GATEHOUSE_BIND). Fixed, as
+the server's default; the Service maps 443 to it by name.
+*/}}
+{{- define "gatehouse.admissionPort" -}}
+8443
+{{- end -}}
+
+{{/* The plain-HTTP port for probes and metrics (GATEHOUSE_PROBE_BIND), never the admission port. */}}
+{{- define "gatehouse.probePort" -}}
+{{- $port := int .Values.server.probePort -}}
+{{- if eq $port (int (include "gatehouse.admissionPort" .)) -}}
+{{- fail (printf "server.probePort (%d) must differ from the admission port %d: probes and metrics are plain HTTP, the admission port is HTTPS" $port $port) -}}
+{{- end -}}
+{{- $port -}}
+{{- end -}}
