@@ -65,6 +65,11 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("unknown required resource", {"policies": {"require-resource-limits": {"require": ["gpu"]}}}),
     ("no memory limit on Gatehouse itself", {"resources": {"limits": {"memory": None}}}),
     ("secret mode without a Secret", {"tls": {"mode": "secret"}}),
+    ("review budget of 0 s", {"server": {"reviewBudget": 0}}),
+    ("review budget not a number", {"server": {"reviewBudget": "1s"}}),
+    ("log allowed as a string", {"server": {"logAllowed": "yes"}}),
+    ("connection cap under the server's minimum", {"server": {"maxConnections": 7}}),
+    ("negative per-peer cap", {"server": {"maxConnectionsPerPeer": -1}}),
     ("privileged probe port", {"server": {"probePort": 80}}),
     ("the old HTTPS scrape setting", {"serviceMonitor": {"insecureSkipVerify": True}}),
     (
