@@ -257,7 +257,13 @@ def test_cronjob_path() -> None:
     ],
 )
 def test_env_name_exemptions(patterns: tuple[str, ...], name: str, flagged: bool) -> None:
-    dsn = "https://" + "0123456789abcdef" * 2 + "@o1.ingest.sentry.io/1"
+    dsn = (
+        "https://"
+        + "0123456789abcdef" * 2
+        + ":"
+        + "fedcba9876543210" * 2
+        + "@o1.ingest.sentry.io/1"
+    )
     value = dsn if "DSN" in name else "hunter2"
     found = check(pod(container("app", var(name, value))), Settings(exempt_env_names=patterns))
     assert bool(found) is flagged
