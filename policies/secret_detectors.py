@@ -50,7 +50,7 @@ OPTION_LABEL = "credential in a command-line option"
 CAPABILITY_URL_LABEL = "webhook or ping URL with a key in its path"
 
 MAX_VALUE_BYTES = 64 * 1024
-MAX_PIECES = 256
+MAX_PIECES = 128
 TOO_LONG_LABEL = f"value too long to check for secrets (over {MAX_VALUE_BYTES // 1024} KiB)"
 TOO_COMPLEX_LABEL = (
     f"value too complex to check for secrets (over {MAX_PIECES} settings, URLs, options "
@@ -168,6 +168,8 @@ class _Formats:
         if len(data) < self.shortest or not self.find_whole.fullmatch(data):
             return None
         for entry in self.order:
+            if not data.startswith(entry.prefix):
+                continue
             spans = entry.own.match(data)
             if spans is None or spans[0][1] != len(data):
                 continue
