@@ -125,6 +125,7 @@ class _Formats:
         whole = "|".join(f"(?:{f.pattern})" for f in self.table)
         self.find_whole = LinearPattern(f"{self.kind}: the whole value", whole)
         self.shortest = min_length(self.find_any.source)
+        self.find_any.warm()  # nearly every value needs it: compiled at import, not mid-review
 
     def _entry(self, index: int, fmt: Format) -> _Entry:
         boundary = "" if fmt.anywhere else _WORD_START
@@ -246,7 +247,11 @@ _KEY = names.credential_key_pattern()
 _SETTING = LinearPattern(  # key=value, key: value, "key": "value"
     "key=value setting",
     rf"(?:^|[^A-Za-z0-9_.]){_KEY}[\"']?[ \t]*(?:=|:[ \t\"'])[ \t]*[\"']?"
-    r"(?:\$\{[^}]*\}|[^\s\"',;&{}\[\]]*)",
+    r"(?:\$\{[^}]*\}|ENC\[[^\]\s]*\]|[^\s\"',;&{}\[\]]*)",
+)
+# A line of a config file held in a value: ``bindpw SECRET``, ``rootpw SECRET`` (nslcd, slapd).
+_CONFIG_LINE = LinearPattern(
+    "key value config line", rf"(?m)^[ \t]*{_KEY}[ \t]+[^\s=:\"'#][^\s]*[ \t]*$"
 )
 _OPTION = LinearPattern(
     "command-line option",
@@ -282,6 +287,7 @@ _WRAPPED_BASE64 = LinearPattern(
 _AWS_SECRET = LinearPattern("AWS secret access key", r"[A-Za-z0-9/+]{40}")
 _AZURE_KEY = LinearPattern("Azure storage key", r"[A-Za-z0-9+/]{86}==")
 _MARKER = LinearPattern("marker", r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+_KEY_NAME = LinearPattern("a Secret's key", r"[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*")
 # ``prod/app/db``, ``secret/data/app``: where a secret is stored, under a *SECRET_ID name.
 _SECRET_PATH = LinearPattern("secret path", r"[\w.-]+(?:/[\w.-]+)+/?")
 _CAPABILITY_URL = LinearPattern(
@@ -380,6 +386,8 @@ def _format_label(
         return ORACLE_LABEL
     if ("=" in text or ": " in text or '":' in text) and _setting_has_credential(data, budget):
         return SETTING_LABEL
+    if "\n" in text and _config_line_has_credential(data, budget):
+        return SETTING_LABEL
     if (" -" in text or text[:1] == "-") and _option_has_credential(text, data, budget):
         return OPTION_LABEL
     if "://" in text and _url_path_has_key(data, budget):
@@ -409,6 +417,8 @@ def _named_label(name: str, data: bytes) -> str | None:
     if strength is None:
         return None
     if _MARKER.fullmatch(data) and names.names_a_marker(name, data.decode()):
+        return None
+    if _KEY_NAME.fullmatch(data) and names.names_a_key_of(name, data.decode()):
         return None
     if strength == "password" and data.isdigit():
         return NAMED_LABEL  # a PIN, not a count of seconds
@@ -526,6 +536,16 @@ def _setting_has_credential(data: bytes, budget: _Budget) -> bool:
             key = key[1:]  # the boundary character before the key
         value = found[separator + 1 :].strip(b"\"' \t")
         if _long_enough(value) and _named_label(key, value) == NAMED_LABEL:
+            return True
+    return False
+
+
+def _config_line_has_credential(data: bytes, budget: _Budget) -> bool:
+    """``bindpw SECRET`` on a line of its own, in a config file held in one value."""
+    for _, found in _matches(_CONFIG_LINE, data, budget):
+        key, value = found.split(None, 1)
+        value = value.strip()
+        if _long_enough(value) and _named_label(key.decode(), value) == NAMED_LABEL:
             return True
     return False
 

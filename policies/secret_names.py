@@ -90,7 +90,7 @@ METADATA_WORDS = _words_of(
     "CALLBACK REDIRECT PROMPT HINT DESCRIPTION MESSAGE TEMPLATE PATTERN REGEX RULES RULE "
     "COMPLEXITY STRENGTH HISTORY RESET CERT CERTIFICATE CA FINGERPRINT THUMBPRINT TRANSPORT "
     "PROTOCOL STATUS STATE SELECTOR TAG CONTEXT KEYRING ALIAS CONFIG CONFIGURATION SETTINGS "
-    "OPTIONS OPTS ARGS FLAGS DN OWNER CONTACT THROUGH THRU "
+    "OPTIONS OPTS ARGS FLAGS DN OWNER CONTACT THROUGH THRU STDIN FD "
     # Not plaintext: a hash or ciphertext of the secret.
     "HASH HASHED DIGEST CHECKSUM SHA SHA1 SHA256 SHA512 MD5 BCRYPT CRYPTED ENCRYPTED "
     "CIPHERTEXT SEALED"
@@ -212,7 +212,8 @@ def _selects_a_key(found: tuple[str, ...], index: int) -> bool:
     """
     if found[index] not in KEY_WORDS or index < 2 or found[index - 1] != "SECRET":
         return False
-    return any(w in PASSWORD_WORDS or w in SECRET_WORDS for w in found[: index - 1])
+    credential = PASSWORD_WORDS | SECRET_WORDS | KEY_WORDS | AUTH_WORDS
+    return any(w in credential for w in found[: index - 1])
 
 
 def _is_access_key(found: tuple[str, ...], index: int) -> bool:
@@ -225,6 +226,17 @@ def _is_access_key(found: tuple[str, ...], index: int) -> bool:
 def says_public(name: str) -> bool:
     """The name calls its value public or an id (``RECAPTCHA_SITE_KEY``, ``KMS_KEY_ID``)."""
     return not PUBLIC_WORDS.isdisjoint(words(name))
+
+
+def names_a_key_of(name: str, text: str) -> bool:
+    """``CLIENT_SECRET_KEY=client-secret``: under a name ending in KEY, a lower-case value made of
+    the name's own words, a credential word among them, names the key of a Secret to read."""
+    found = words(name)
+    if not found or found[-1] not in KEY_WORDS:
+        return False
+    parts = set(text.upper().replace("-", "_").replace(".", "_").split("_"))
+    credential = PASSWORD_WORDS | SECRET_WORDS | KEY_WORDS | AUTH_WORDS
+    return parts <= set(found) and not parts.isdisjoint(credential)
 
 
 def says_not_plaintext(name: str) -> bool:

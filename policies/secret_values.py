@@ -29,8 +29,9 @@ _HASHES = (
     r"\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+",
     r"\$(?:1|5|6|7|y|gy|apr1|md5|sha1|sm3)\$[^$\s]*\$[./A-Za-z0-9]+(?:\$[./A-Za-z0-9]+)?",  # crypt
     r"\$(?:pbkdf2|scrypt|bcrypt-sha256)[\w-]*\$[^\s]+",  # passlib
-    r"(?:pbkdf2_sha(?:1|256)|argon2|bcrypt(?:_sha256)?|scrypt)\$[^\s]+",  # Django
-    r"(?:pbkdf2|scrypt):[\w:]+\$[^$\s]+\$[0-9a-f]+",  # werkzeug
+    # Django and werkzeug: the scheme, then two or more fields (rounds, salt, hash)
+    r"(?i:pbkdf2[\w-]*|scrypt|argon2\w*|bcrypt\w*|sha1|sha224|sha256|sha384|sha512|md5)"
+    r"(?::[\w:]+)?(?:\$[^$\s]+){2,}",
     r"\{(?i:SSHA|SHA|SSHA256|SSHA384|SSHA512|SHA256|SHA384|SHA512|MD5|SMD5|CRYPT|PBKDF2[\w-]*"
     r"|ARGON2|BCRYPT)\}[A-Za-z0-9+/=.$]+",  # LDAP
     r"md5[0-9a-f]{32}",  # PostgreSQL
@@ -39,19 +40,21 @@ _HASHES = (
 )
 _NEVER = (
     r"(?i:true|false|yes|no|on|off|y|n|enabled?|disabled?|none|null|nil|undefined|n/a|empty"
-    r"|unset|\*+|x+|•+|redacted|<redacted>|\[redacted\]|masked|hidden)",
+    r"|unset|\*+|x+|•+|\.{3,}|…+|redacted|<redacted>|\[redacted\]|masked|hidden)",
     # References and templates
     r"\$\(\w+\)|\$\{[^}]+\}|\$\{\{.*\}\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|\{\w+\}|<[^<>]+>|%\{[^}]+\}"
-    r"|%\(\w+\)s|%\w+%|#\{[^}]+\}#?|__\w+__|@@\w+@@",
+    r"|%\(\w+\)s|%\w+%|#\{[^}]+\}#?|__\w+__|@@\w+@@|\(\([^()\s]+\)\)",
     # Where a secret is stored, or its ciphertext
     r"ENC\(.+\)|ENC\[.+\]|EJ\[\d:.+\]|\{cipher\}\S+|encrypted:\S+|@Microsoft\.KeyVault\(.+\)",
-    # A secret store's name, after any prefix: vault:…, aws:ssm:…, gcp:secretmanager:…
-    r"(?i:[a-z0-9-]+:)*(?i:vault|secret|secrets|secretsmanager|secretmanager|ssm|ssm-secure|awssm"
+    # A secret store's name, after any prefix: vault:…, aws:ssm:…, aws-secretsmanager:…
+    r"(?i:[a-z0-9]+[:_-])*(?i:vault|secret|secrets|secretsmanager|secretmanager|ssm|ssm-secure|awssm"
     r"|aws-sm|gsm|gcpsm|azurekeyvault|keyvault|akv|op|bw|doppler|infisical|conjur|berglas|sops"
-    r"|k8s-secret|env|ref\+\w+):\S+",
+    r"|k8s-secret|secretref|kms|awskms|gcpkms|env|ref\+\w+):\S+",
     r"k8s:enc:\S+|#jbcrypt:\S+",
     r"arn:aws[\w-]*:(?:secretsmanager|ssm|kms):\S+|projects/[^/\s]+/secrets/\S+",
     r"\$ANSIBLE_VAULT;[\s\S]*",
+    # JWE compact: a header, then the encrypted key, iv, ciphertext and tag
+    r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+",
     # A Secret object's name
     r"[a-z0-9]+(?:-[a-z0-9]+)*-(?:secrets|credentials|creds|tls)(?:-[a-z0-9]+)*",
     # Paths and URLs
@@ -110,6 +113,8 @@ EMULATOR_AWS_VALUES = frozenset({b"test", b"fakeMyKeyId", b"fakeSecretAccessKey"
 
 
 def is_never_secret(text: bytes) -> bool:
+    if b"$$" in text:  # a compose file's escaped $: $$2y$$05$$...
+        text = text.replace(b"$$", b"$")
     return _NEVER_SECRET.fullmatch(text) or is_emulator_key(text) or is_ciphertext_blob(text)
 
 

@@ -80,6 +80,8 @@ NOT_PLAINTEXT = {
         ),
         ("MYSQL_PASSWORD", "*" + chars(HEX.upper(), 40)),
         ("JENKINS_ADMIN_PASSWORD", "#jbcrypt:" + BCRYPT),
+        ("PORTAINER_ADMIN_PASSWORD", BCRYPT.replace("$", "$$")),  # escaped in a compose file
+        ("USER_PASSWORD", f"sha256${chars(ALNUM, 12)}${chars(HEX, 64)}"),
     ],
     "ciphertext": [
         (
@@ -107,6 +109,20 @@ NOT_PLAINTEXT = {
         ("ENCRYPTED_DB_PASSWORD", b64(RNG.randbytes(64))),
         ("DB_PASSWORD_ENCRYPTED", b64(RNG.randbytes(64))),
         ("KMS_ENCRYPTED_API_KEY", b64(RNG.randbytes(96))),
+        (
+            "APP_CONFIG",
+            f"db:\n  host: db\n  password: ENC[AES256_GCM,data:{chars(B64, 24)},type:str]\n",
+        ),
+        (
+            "SETTINGS_JSON",
+            json.dumps({"apiKey": f"ENC[AES256_GCM,data:{chars(B64, 40)},type:str]"}),
+        ),
+        (
+            "DB_PASSWORD",
+            "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ."
+            + ".".join(chars(ALNUM + "-_", n) for n in (342, 16, 30, 22)),
+        ),
+        ("DB_PASSWORD", "kms:" + KMS_BLOB),
     ],
     "references to a secret store": [
         ("DB_PASSWORD", "secretsmanager:prod/db#password"),
@@ -124,6 +140,9 @@ NOT_PLAINTEXT = {
         ("DB_PASSWORD", "sm://shop-prod/db-password"),
         ("DB_PASSWORD", "ref+awssecrets://prod/db#/password"),
         ("SECRET_KEY", "doppler:prd/SECRET_KEY"),
+        ("DB_PASSWORD", "aws-secretsmanager:prod/db"),
+        ("DB_PASSWORD", "((db-password))"),  # CredHub, Concourse
+        ("DB_PASSWORD", "secretref:db-password"),  # Azure Container Apps
     ],
     "the key of a Secret to read": [
         ("PASSWORD_KEY", "password"),
@@ -134,6 +153,8 @@ NOT_PLAINTEXT = {
         ("REDIS_PASSWORD_KEY", "redis-password"),
         ("API_TOKEN_SECRET_KEY", "api-token"),
         ("CREDENTIALS_KEY", "credentials.json"),
+        ("API_KEY_SECRET_KEY", "api-key"),
+        ("CLIENT_SECRET_KEY", "client-secret"),
     ],
     "emulator credentials published in their docs": [
         (
@@ -264,6 +285,7 @@ MISSES = {
         ("DSN_OPTS", "host=db;pwd=" + chars(ALNUM, 10)),
         ("SSSD", "ldap_default_bind_password = " + chars(ALNUM, 12)),
         ("SLAPD", "olcRootPW: " + chars(ALNUM, 12)),
+        ("NSLCD_CONF", "uri ldap://ldap\nbinddn cn=reader\nbindpw " + chars(ALNUM, 12) + "\n"),
     ],
     "tokens in a URL's path or query": [
         (
@@ -339,6 +361,7 @@ MISSES = {
         ("SMTP_PASSWORD", "ops@example.com"),
         ("SECRET_KEY", "dev.secret"),
         ("REDIS_PASSWORD", "session"),
+        ("MINIO_ACCESS_KEY", "minio"),  # a word under a key name, not the name of a Secret's key
     ],
 }
 
@@ -362,6 +385,7 @@ NOT_SECRETS_NEAR_THE_NEW_RULES = [
     ("DOCKER_ARGS", "run -p 8080:80 -p 9090:9090 nginx"),
     ("ARGS", "--password-file /run/secrets/db --token-ttl 3600"),
     ("ARGS", "--db-password $(DB_PASSWORD) --api-key ${API_KEY}"),
+    ("LOGIN", "echo $TOKEN | docker login --password-stdin registry.example.com"),
     ("DOCS_URL", "https://docs.example.com/keys/rotation"),
     ("HOOKS_URL", "https://api.github.com/repos/acme/app/hooks/12345678"),
     (
