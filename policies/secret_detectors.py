@@ -64,16 +64,14 @@ class _TooComplex(Exception):
     """More matches to look at in Python than one value may cost."""
 
 
-class _Budget:
-    __slots__ = ("pieces",)
+# What a value may still cost in checks made in Python: one element, counted down.
+_Budget = list[int]
 
-    def __init__(self) -> None:
-        self.pieces = MAX_PIECES
 
-    def spend(self) -> None:
-        if self.pieces == 0:
-            raise _TooComplex
-        self.pieces -= 1
+def _spend(budget: _Budget) -> None:
+    if budget[0] == 0:
+        raise _TooComplex
+    budget[0] -= 1
 
 
 @dataclass
@@ -151,14 +149,14 @@ class _Formats:
             return self.kind  # never: the format tests match every entry where it is found
         if entry.fmt.check is None or _passes(entry.fmt, data, spans):
             return entry.fmt.label
-        budget.spend()
+        _spend(budget)
         start = spans[0][0]
         found = self.find_plain.search(data, start)
         if found is not None:
             entry = _identify(self.plain, data, found[0][0])
             return entry.fmt.label if entry else self.kind
         for found in self.find_checked.finditer(data, spans[0][1]):
-            budget.spend()
+            _spend(budget)
             entry = _identify(self.checked, data, found[0][0])
             if entry is not None and _passes(entry.fmt, data, found):
                 return entry.fmt.label
@@ -312,7 +310,7 @@ def detect(name: str, value: str, *, report_public_keys: bool = False) -> str | 
         return _too_long(data[:MAX_VALUE_BYTES])
     if not name.isascii():
         name = _plain(name)
-    budget = _Budget()
+    budget = [MAX_PIECES]
     try:
         label = _judge(name, text, data, budget)
         if label is None and report_public_keys:
@@ -333,7 +331,7 @@ def detect_in_name(name: str) -> str | None:
     if len(head) == MAX_VALUE_BYTES:
         return _too_long(head)
     try:
-        return SECRETS.first_label(head, _Budget())
+        return SECRETS.first_label(head, [MAX_PIECES])
     except _TooComplex:
         return TOO_COMPLEX_LABEL
 
@@ -341,14 +339,14 @@ def detect_in_name(name: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _format_in_name(name: str) -> str | None:
     try:
-        return SECRETS.first_label(name.encode("utf-8", "surrogatepass"), _Budget())
+        return SECRETS.first_label(name.encode("utf-8", "surrogatepass"), [MAX_PIECES])
     except _TooComplex:
         return TOO_COMPLEX_LABEL
 
 
 def _too_long(head: bytes) -> str:
     try:
-        return SECRETS.first_label(head, _Budget()) or TOO_LONG_LABEL
+        return SECRETS.first_label(head, [MAX_PIECES]) or TOO_LONG_LABEL
     except _TooComplex:
         return TOO_LONG_LABEL
 
@@ -366,20 +364,20 @@ def _plain(name: str) -> str:
 
 
 def _judge(name: str, text: str, data: bytes, budget: _Budget) -> str | None:
-    return (
-        _format_label(name, text, data, budget)
-        or _named_label(name, data)
-        or _bare_key_label(name, data)
-    )
+    label = _format_label(name, text, data, budget) or _named_label(name, data)
+    if label is None and len(data) in (40, 88):
+        return _bare_key_label(name, data)
+    return label
 
 
 def _format_label(
     name: str, text: str, data: bytes, budget: _Budget, decoded: bool = False
 ) -> str | None:
     """A credential by its format or its place; ``text`` is ``data`` decoded, for quick looks."""
-    label = SECRETS.first_label(data, budget)
-    if label is not None:
-        return label
+    if len(data) >= SECRETS.shortest:
+        label = SECRETS.first_label(data, budget)
+        if label is not None:
+            return label
     if "://" in text and "@" in text and _url_has_credentials(data, budget):
         return URL_LABEL
     if "/" in text and "@" in text and _has_oracle_password(name, data, budget):
@@ -416,9 +414,10 @@ def _named_label(name: str, data: bytes) -> str | None:
     strength = names.strength(name)
     if strength is None:
         return None
-    if _MARKER.fullmatch(data) and names.names_a_marker(name, data.decode()):
+    # Cheap looks first: a marker is upper case, a Secret's key lower case under a *_KEY name.
+    if data.isupper() and _MARKER.fullmatch(data) and names.names_a_marker(name, data.decode()):
         return None
-    if _KEY_NAME.fullmatch(data) and names.names_a_key_of(name, data.decode()):
+    if data.islower() and names.ends_in_key(name) and _is_key_of(name, data):
         return None
     if strength == "password" and data.isdigit():
         return NAMED_LABEL  # a PIN, not a count of seconds
@@ -432,7 +431,14 @@ def _named_label(name: str, data: bytes) -> str | None:
         return None if values.is_setting(data) else NAMED_LABEL
     if strength == "auth":
         return None if values.is_setting(data) or values.is_mode_word(data) else NAMED_LABEL
-    return RANDOM_LABEL if values.looks_random(data) else None
+    generated = values.looks_random(data) and not (
+        values.is_setting(data) or values.is_mode_word(data)
+    )
+    return RANDOM_LABEL if generated else None
+
+
+def _is_key_of(name: str, data: bytes) -> bool:
+    return _KEY_NAME.fullmatch(data) and names.names_a_key_of(name, data.decode())
 
 
 def _is_excused(name: str, data: bytes) -> bool:
@@ -447,7 +453,7 @@ def _bare_key_label(name: str, data: bytes) -> str | None:
 
     Not under a name that calls the value public or an id (``RECAPTCHA_SITE_KEY``).
     """
-    if len(data) not in (40, 88) or names.says_public(name) or names.says_not_plaintext(name):
+    if names.says_public(name) or names.says_not_plaintext(name):
         return None
     if len(data) == 40 and _AWS_SECRET.fullmatch(data) and _mixed_case_and_digits(data):
         return None if values.decode_text(data) else "AWS secret access key"
@@ -463,7 +469,7 @@ def _mixed_case_and_digits(data: bytes) -> bool:
 def _matches(pattern: LinearPattern, data: bytes, budget: _Budget) -> Iterator[tuple[int, bytes]]:
     """Where each match starts and its text, left to right, each paid for from the value's budget."""
     for spans in pattern.finditer(data):
-        budget.spend()
+        _spend(budget)
         start, end = spans[0]
         yield start, data[start:end]
 
@@ -477,13 +483,19 @@ def _url_has_credentials(data: bytes, budget: _Budget) -> bool:
         if colon and password:
             if not (_MASKED_PASSWORD.fullmatch(password) or _is_port_and_path(user, password)):
                 return True
-        elif not colon and values.looks_random(user.lstrip(b" \t\"'")):
+        elif not colon and _looks_generated(user):
             # A key as the user part (git over https with a token), unless public: a Sentry DSN.
             begin = start + (not found[:1].isalpha())
             url = data[begin : begin + 512].split()[0]
             if PUBLIC.whole_label(url.rstrip(b"\"',;")) is None:
                 return True
     return False
+
+
+def _looks_generated(text: bytes) -> bool:
+    return values.looks_random(text) and not (
+        values.is_never_secret(text) or values.is_setting(text) or values.is_mode_word(text)
+    )
 
 
 def _is_port_and_path(user: bytes, password: bytes) -> bool:
@@ -589,7 +601,7 @@ def _url_path_has_key(data: bytes, budget: _Budget) -> bool:
     """
     for _, found in _matches(_CAPABILITY_URL, data, budget):
         segment = found[found.rindex(b"/") + 1 :]
-        if values.looks_random(segment):
+        if _looks_generated(segment):
             return True
         if values.is_uuid(segment) and b"://" in found:
             return True  # on a hook or ping host: its path is the key

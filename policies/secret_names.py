@@ -228,6 +228,11 @@ def says_public(name: str) -> bool:
     return not PUBLIC_WORDS.isdisjoint(words(name))
 
 
+def ends_in_key(name: str) -> bool:
+    found = words(name)
+    return bool(found) and found[-1] in KEY_WORDS
+
+
 def names_a_key_of(name: str, text: str) -> bool:
     """``CLIENT_SECRET_KEY=client-secret``: under a name ending in KEY, a lower-case value made of
     the name's own words, a credential word among them, names the key of a Secret to read."""

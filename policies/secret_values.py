@@ -153,6 +153,7 @@ def is_ciphertext_blob(text: bytes) -> bool:
 
 def looks_random(text: bytes) -> bool:
     """Long, letters and digits mixed, high in entropy: generated, not a word, id or path.
+    (Whether it is plainly something else is the caller's other question.)
 
     Judged on the first ``RANDOM_WINDOW`` bytes: more than any generated key, and
     the bound on the work. Base64 that decodes to text is encoded configuration,
@@ -170,9 +171,7 @@ def looks_random(text: bytes) -> bool:
     if not (has_any(sample, DIGITS) and has_any(sample, LETTERS)):
         return False
     threshold = 3.3 if len(sample) < 24 else 3.6
-    return entropy(sample) >= threshold and not (
-        is_never_secret(text) or is_setting(text) or is_mode_word(text)
-    )
+    return entropy(sample) >= threshold
 
 
 DIGITS = b"0123456789"
