@@ -51,6 +51,10 @@ test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
 bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
 	bench/webhook_bench.sh
 
+.PHONY: bench-detect
+bench-detect: venv ## worst time per env value of the secret detector on adversarial inputs, 1 KB to 1 MB
+	$(BIN)/python -m bench.detect_bench --markdown
+
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
 	$(BIN)/python -m bench.scan_bench
