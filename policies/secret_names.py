@@ -5,7 +5,8 @@ A credential word anywhere decides, unless a word after it says the value
 describes the secret instead of holding it (``PASSWORD_FILE``, ``TOKEN_TTL``,
 ``SECRET_NAME``, ``PASSWORD_HASH``) or the name is a switch or a count
 (``NO_AUTH``, ``MAX_TOKENS``). Other words after it only qualify it:
-``PASSWORD_DB``, ``TOKEN_GITHUB`` and ``SECRET_BLAH`` hold what they say.
+``PASSWORD_DB``, ``TOKEN_GITHUB`` and ``SECRET_BLAH`` hold what they say (as
+"named": a short number there is a setting, not a PIN).
 
 Strengths, strongest first:
 
@@ -90,7 +91,9 @@ METADATA_WORDS = _words_of(
     "CALLBACK REDIRECT PROMPT HINT DESCRIPTION MESSAGE TEMPLATE PATTERN REGEX RULES RULE "
     "COMPLEXITY STRENGTH HISTORY RESET CERT CERTIFICATE CA FINGERPRINT THUMBPRINT TRANSPORT "
     "PROTOCOL STATUS STATE SELECTOR TAG CONTEXT KEYRING ALIAS CONFIG CONFIGURATION SETTINGS "
-    "OPTIONS OPTS ARGS FLAGS DN OWNER CONTACT THROUGH THRU STDIN FD "
+    "OPTIONS OPTS ARGS FLAGS DN OWNER CONTACT THROUGH THRU STDIN FD STORAGE VALIDATOR VALIDATORS "
+    "LOCKOUT THRESHOLD UPPERCASE LOWERCASE DIGITS SYMBOLS SPECIAL CHARS CHARACTERS REUSE "
+    "GENERATOR ISSUED BLACKLIST BLOCKLIST DENYLIST ALLOWLIST WHITELIST CACHE TABLE COLUMN SCHEMA "
     # Not plaintext: a hash or ciphertext of the secret.
     "HASH HASHED DIGEST CHECKSUM SHA SHA1 SHA256 SHA512 MD5 BCRYPT CRYPTED ENCRYPTED "
     "CIPHERTEXT SEALED"
@@ -127,10 +130,14 @@ _FRAMEWORK_PREFIXES = (
 _SEGMENT = LinearPattern("name words", r"[A-Z]+[a-z]*|[a-z]+|[0-9]+")
 
 
-@lru_cache(maxsize=4096)
 def words(name: str) -> tuple[str, ...]:
     """Upper-cased words: ``dbPassword`` -> DB PASSWORD, ``OAuth2Token`` -> O AUTH 2 TOKEN."""
-    data = name[-NAME_CHARS:].encode("ascii", "ignore")
+    return _words(name[-NAME_CHARS:])  # the cache holds short names only
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    data = name.encode("ascii", "ignore")
     found: list[str] = []
     for spans in _SEGMENT.finditer(data):
         start, end = spans[0]
@@ -147,10 +154,14 @@ def words(name: str) -> tuple[str, ...]:
     return upper
 
 
-@lru_cache(maxsize=4096)
 def strength(name: str) -> Strength | None:
     """How a name announces a secret; cached, as names repeat across pods."""
-    found = words(name)
+    return _strength(name[-NAME_CHARS:])
+
+
+@lru_cache(maxsize=4096)
+def _strength(name: str) -> Strength | None:
+    found = _words(name)
     for index in range(len(found) - 1, -1, -1):
         word_strength = _word_strength(found, index)
         if word_strength is None:
@@ -175,9 +186,11 @@ def _in_context(found: tuple[str, ...], index: int, word_strength: Strength) -> 
         return "random"  # PASSWORD_KEY=password: which key of a Secret to read
     if all(w in _QUALIFIERS or w.isdigit() for w in tail):
         return word_strength
-    # Other words qualify a strong word (PASSWORD_DB, TOKEN_GITHUB); after a weak one
-    # (AUTH_LDAP_BIND_DN) only a generated-looking value counts.
-    return word_strength if word_strength in ("password", "named") else "random"
+    # Other words qualify a strong word (PASSWORD_DB, TOKEN_GITHUB), though less surely
+    # than when it ends the name: a number or a duration there is a setting
+    # (PASSWORD_LOCKOUT_THRESHOLD=5), not a PIN. After a weak word (AUTH_LDAP_BIND_DN)
+    # only a generated-looking value counts.
+    return "named" if word_strength in ("password", "named") else "random"
 
 
 def _word_strength(found: tuple[str, ...], index: int) -> Strength | None:

@@ -401,6 +401,12 @@ NOT_SECRETS_NEAR_THE_NEW_RULES = [
     ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-dataset=prod"),
     ("MAPBOX_STYLE_URL", "https://api.mapbox.com/styles/v1/acme/x?access_token=" + MAPBOX_PUBLIC),
     ("SEALED_SECRET_NAME", "db-credentials"),
+    # A credential word followed by words that describe a setting about it
+    ("PASSWORD_LOCKOUT_THRESHOLD", "5"),
+    ("PASSWORD_UPPERCASE", "1"),
+    ("TOKEN_STORAGE", "redis"),
+    ("TOKEN_CACHE", "memcached"),
+    ("PASSWORD_VALIDATORS", "django.contrib.auth.password_validation.MinimumLengthValidator"),
 ]
 
 
