@@ -56,6 +56,10 @@ bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn 
 bench-hostile: venv ## each attack on the webhook: the attacker's answer time and a bystander's p99 meanwhile
 	$(BIN)/python -m bench.hostile_bench
 
+.PHONY: bench-detect
+bench-detect: venv ## worst time per env value of the secret detector on adversarial inputs, 1 KB to 1 MB
+	$(BIN)/python -m bench.detect_bench --markdown
+
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
 	$(BIN)/python -m bench.scan_bench

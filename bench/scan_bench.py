@@ -6,7 +6,8 @@ next to the in-process rate (reading, policies and report, without start-up).
 The corpus is read in place from ``../shared/corpus/real-world`` beside the
 repository when it is there. With ``CHECKOV=/path/to/checkov`` set, Checkov
 (``-d DIR --framework kubernetes secrets``) is timed on the corpus as well and
-the ratio printed.
+the ratio printed. The secret detector alone is timed on the corpus's literal env
+values too (each value judged once per pass, the verdict cache bypassed).
 
     make bench-scan          # or: python -m bench.scan_bench
 """
@@ -23,6 +24,8 @@ from pathlib import Path
 from bench.gen_manifests import generate
 from gatehouse.cli import main as gatehouse_main
 from gatehouse.scan import manifest_paths, read_text, workloads
+from policies.secret_detectors import detect
+from policies.workloads import MalformedObject, pod_specs
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "real-world"
@@ -37,6 +40,35 @@ def count_workloads(directory: Path) -> int:
         source, text = read_text(path)
         total += sum(1 for _ in workloads(text, source))
     return total
+
+
+def env_literals(directory: Path) -> list[tuple[str, str]]:
+    """(name, value) of every literal env value in the workloads under ``directory``."""
+    pairs = []
+    for path in manifest_paths([str(directory)]):
+        source, text = read_text(path)
+        for workload in workloads(text, source):
+            try:
+                pods = pod_specs(workload.obj)
+            except MalformedObject:
+                continue
+            for pod in pods:
+                for container in pod.containers(init=True, ephemeral=True):
+                    for var in container.spec.get("env") or []:
+                        if isinstance(var.get("value"), str) and var["value"]:
+                            pairs.append((str(var.get("name", "")), var["value"]))
+    return pairs
+
+
+def detection_seconds(pairs: list[tuple[str, str]], runs: int = 30) -> float:
+    """The least time of ``runs`` passes of ``detect`` over every pair."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for name, value in pairs:
+            detect(name, value)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def wall_times(command: Sequence[str], runs: int) -> list[float]:
@@ -83,6 +115,13 @@ def bench(label: str, directory: Path) -> None:
         f"  gatehouse scan, in process:    {in_process:.3f} s = "
         f"{objects / in_process:,.0f} objects/s"
     )
+    pairs = env_literals(directory)
+    if pairs:
+        detecting = detection_seconds(pairs)
+        print(
+            f"  secret detection alone:        {detecting * 1000:.2f} ms for {len(pairs)} literal "
+            f"env values = {detecting / len(pairs) * 1e6:.2f} us per value"
+        )
     checkov = os.environ.get("CHECKOV")
     if checkov and directory == CORPUS:
         command = [checkov, "-d", str(directory), "--framework", "kubernetes", "secrets"]

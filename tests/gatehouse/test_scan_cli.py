@@ -19,7 +19,16 @@ from gatehouse.cli import main
 from policies import no_plaintext_secrets, no_root_containers
 from policies.registry import POLICIES
 from policies.workloads import MALFORMED_ID
-from tests.manifests import AWS_KEY_ID, DB_URL, POD_SPEC_AT, leaky_container
+from tests.manifests import (
+    AWS_KEY_ID,
+    DB_URL,
+    POD_SPEC_AT,
+    TOKEN_NAME,
+    deployment,
+    leaky_container,
+    shows_any_part,
+    token_named_container,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DB_PASSWORD = DB_URL.split(":")[2].split("@")[0]
@@ -735,3 +744,25 @@ def test_installed_command_reads_stdin_and_the_examples():
     assert "env AWS_ACCESS_KEY_ID " in examples.stdout
     assert "AKIA" not in examples.stdout
     assert examples.stdout.splitlines()[-1] == "2 workloads scanned, 1 would be denied"
+
+
+def test_a_credential_in_an_env_name_is_reported_but_never_shown(tmp_path, capsys):
+    """Text, JSON and SARIF: the finding is there, with its line, and no part of the name."""
+    manifest = yaml.safe_dump(deployment(token_named_container(), name="api", namespace="shop"))
+    path = write(tmp_path, "api.yaml", manifest)
+    outputs = []
+    for report in ("text", "json", "sarif"):
+        code, out, err = scan(capsys, "--format", report, path)
+        assert (code, err) == (1, "")
+        outputs.append(out)
+    text, as_json, sarif = outputs
+    assert text.count("holds a literal GitHub token in its name") == 2
+    named = [f for f in json.loads(as_json) if f["path"].endswith(".name")]
+    assert [f["path"] for f in named] == [
+        "spec.template.spec.containers[0].env[1].name",
+        "spec.template.spec.containers[0].env[2].name",
+    ]
+    assert all(f["line"] > 1 for f in named)
+    assert_valid_sarif(json.loads(sarif))
+    for out in outputs:
+        assert not shows_any_part(TOKEN_NAME, out)
