@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import open_loop
+from policies.secret_detectors import detect
+from tests.adversarial import adversarial_values
 from tests.manifests import container, pod, review
 from tests.server import VALIDATE_HEAD, Server, serve
 
@@ -109,10 +111,25 @@ DETECTION_SHAPES = (
 )
 
 
+def _costliest_adversaries(count: int, size: int) -> list[tuple[str, str]]:
+    """The ``count`` values from tests/adversarial.py that cost the detector most at ``size``."""
+    timed = []
+    for adversary in adversarial_values(size, names=("AUTH_TOKEN",)):
+        started = time.perf_counter()
+        detect(adversary.name, adversary.value)
+        timed.append((time.perf_counter() - started, adversary.name, adversary.value))
+    timed.sort(reverse=True)
+    return [(name, value) for _, name, value in timed[:count]]
+
+
 @contextlib.contextmanager
 def detection_shapes(server: Server) -> Iterator[Attacker]:
-    attacker = Attacker(note="4 shapes, 5 reviews/s each")
-    bodies = [_reviews_with(name, value) for name, value in DETECTION_SHAPES]
+    shapes = [*DETECTION_SHAPES, *_costliest_adversaries(4, 64 * 1024)]
+    attacker = Attacker(
+        note="the issue's 4 shapes and the 4 costliest 64 KiB values the pattern-part "
+        "generator makes, 5 reviews/s each"
+    )
+    bodies = [_reviews_with(name, value) for name, value in shapes]
     threads = []
     for body in bodies:
         tls = _tls(server)
@@ -162,8 +179,9 @@ def idle_tls_flood(server: Server) -> Iterator[Attacker]:
 
 def _still_open(sock: socket.socket) -> bool:
     """Whether the server has not closed ``sock`` (it sends nothing unasked: readable is closed)."""
-    readable, _, _ = select.select([sock], [], [], 0)
-    if not readable:
+    poller = select.poll()  # select() stops at descriptor 1024; a flood goes past it
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
         return True
     sock.setblocking(False)
     try:
