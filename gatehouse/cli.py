@@ -16,9 +16,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from gatehouse import audit, scan
 from gatehouse.reports import FORMATS
+from gatehouse.version import installed_version
 from policies.config import ConfigError, load_config
 
 COMMANDS = (scan, audit)
@@ -41,12 +43,24 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"gatehouse {installed_version() or 'unknown (not installed)'}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gatehouse",
         description="Check Kubernetes workloads for plaintext secrets in env values, "
         "root containers and missing resource limits.",
     )
+    parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     common = common_options()
     for command in COMMANDS:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gatehouse.version import installed_version
 from policies.engine import Finding
 from policies.registry import POLICIES
 from policies.workloads import MALFORMED_ID
@@ -216,7 +217,7 @@ def render_sarif(results: Sequence[ObjectResult], *, problems: Sequence[str] = (
         _sarif_result(r, f, index, uris[r.source]) for r in results for f in r.findings
     ]
     driver: dict[str, Any] = {"name": "gatehouse", "rules": rules}
-    version = _version()
+    version = installed_version()
     if version:
         driver["version"] = version
     run: dict[str, Any] = {"tool": {"driver": driver}, "results": sarif_results}
@@ -301,13 +302,3 @@ def _json_text(value: object) -> str:
     import orjson
 
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
-
-
-def _version() -> str | None:
-    # Imported here: importlib.metadata is slow to import and only SARIF needs it.
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gatehouse")
-    except PackageNotFoundError:
-        return None
