@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gatehouse import audit, scan
-from gatehouse.reports import FORMATS
 from gatehouse.version import installed_version
 from policies.config import ConfigError, load_config
 
@@ -27,15 +26,15 @@ COMMANDS = (scan, audit)
 
 
 def common_options() -> argparse.ArgumentParser:
-    """What every command takes: the webhook's config file, and where the report goes."""
+    """What every command takes: the webhook's config file, and where the report goes.
+
+    The report's format is each command's own option (``add_format_option``).
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         metavar="FILE",
         help="Gatehouse config file, the webhook's (default: the shipped defaults)",
-    )
-    common.add_argument(
-        "-f", "--format", choices=FORMATS, default="text", help="report format (default: text)"
     )
     common.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"

@@ -16,6 +16,7 @@ import pytest
 from gatehouse.audit import Progress
 from gatehouse.cluster import AUDITED
 from gatehouse.owners import Tally
+from policies import no_plaintext_secrets
 from policies.config import load_config
 from tests.gatehouse.fake_cluster import (
     Obj,
@@ -308,9 +309,18 @@ def test_text_report_has_blocks_and_a_summary_per_policy_namespace_and_offender(
     assert run.code == 1
     assert run.err == ""
     lines = run.out.splitlines()
-    assert lines[0] == "cluster:fake  Deployment shop/payments  owned: 3  pods: 2"
-    assert "cluster:fake  Pod shop/debug" in lines
-    assert "cluster:fake  Deployment web/blog  owned: 2  pods: 1" in lines
+    assert lines[:4] == [
+        "Deployment/shop/payments: DENY no-plaintext-secrets: env AWS_ACCESS_KEY_ID holds a "
+        "literal AWS access key id",
+        "    in    container app (owned: 3, pods: 2)",
+        "    path  spec.template.spec.containers[0].env[1].value",
+        f"    fix   {no_plaintext_secrets.HINT}",
+    ]
+    assert "Pod/shop/debug: DENY no-root-containers: runs as root: runAsUser is 0" in lines
+    assert "    in    container app (owned: 2, pods: 1)" in lines  # web/blog's
+    assert any(
+        line.startswith("Deployment/web/blog: DENY require-resource-limits: ") for line in lines
+    )
     summary = run.out[run.out.index("Audit of cluster:fake") :]
     assert re.fullmatch(
         r"Audit of cluster:fake: 12 objects listed in \d+\.\d s; 5 judged, "

@@ -11,11 +11,17 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatehouse.scan import InputError, _may_hold_workload, workloads
+from gatehouse.scan import InputError, Manifest, _look, workloads
 from policies.workloads import has_pod_spec
 
 
 def reference(text: str) -> list[Any]:
+    """The workloads in ``text`` by a full parse."""
+    return [obj for obj in reference_objects(text) if has_pod_spec(obj["kind"])]
+
+
+def reference_objects(text: str) -> list[Any]:
+    """Every Kubernetes object (a mapping with a kind) in ``text`` by a full parse."""
     found: list[Any] = []
 
     def collect(obj: Any) -> None:
@@ -25,7 +31,7 @@ def reference(text: str) -> list[Any]:
         if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
             for item in obj["items"]:
                 collect(item)
-        elif has_pod_spec(kind):
+        elif isinstance(kind, str):
             found.append(obj)
 
     for document in yaml.load_all(text, Loader=yaml.CSafeLoader):
@@ -75,24 +81,27 @@ HIDDEN_KINDS = [
 @pytest.mark.parametrize("text", HIDDEN_KINDS)
 def test_a_workload_is_found_however_its_kind_is_written(text):
     assert reference(text)  # the table itself is right
-    assert _may_hold_workload(text)
+    assert _look(text) == "parse"
     assert read(f"kind: ConfigMap\n---\n{text}") == reference(text)
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "look"),
     [
-        "",
-        "---\n",
-        "---\n# Source: chart/templates/empty.yaml\n",
-        "apiVersion: v1\nkind: ConfigMap\ndata:\n  kind: Pod\n",
-        "apiVersion: v1\nkind: Service # a comment\nspec:\n  ports: []\n",
-        "--- # a comment\nkind: ClusterRole\nrules:\n- apiGroups: ['']\n...\n",
-        "values:\n  replicas: 3\n",
+        ("", "none"),
+        ("---\n", "none"),
+        ("---\n# Source: chart/templates/empty.yaml\n", "none"),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  kind: Pod\n", "object"),
+        ("apiVersion: v1\nkind: Service # a comment\nspec:\n  ports: []\n", "object"),
+        ("--- # a comment\nkind: ClusterRole\nrules:\n- apiGroups: ['']\n...\n", "object"),
+        ("values:\n  replicas: 3\n", "none"),
     ],
 )
-def test_plain_documents_without_a_workload_kind_are_passed_over(text):
-    assert not _may_hold_workload(text)
+def test_plain_documents_without_a_workload_kind_are_passed_over(text, look):
+    assert _look(text) == look
+    manifest = Manifest(text, "t.yaml")
+    assert list(manifest.workloads()) == []
+    assert manifest.objects == len(reference_objects(text))
 
 
 def test_a_skipped_document_still_has_its_syntax_checked():
@@ -135,7 +144,9 @@ styles = st.fixed_dictionaries(
 @given(st.lists(objects, min_size=1, max_size=4), styles)
 def test_any_dumped_stream_reads_like_a_full_parse(documents, style):
     text = yaml.safe_dump_all(documents, **style)
-    assert read(text) == reference(text)
+    manifest = Manifest(text, "t.yaml")
+    assert [w.obj for w in manifest.workloads()] == reference(text)
+    assert manifest.objects == len(reference_objects(text))
 
 
 def test_lines_of_fields_point_at_the_field_or_its_nearest_parent():
