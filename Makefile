@@ -88,7 +88,7 @@ kind-e2e: venv ## kind-up, kind-deploy, e2e, kind-down: the cluster is deleted e
 
 PY_CODE := webhook policies gatehouse tests bench .ci
 SHELL_SCRIPTS := $(shell git ls-files '*.sh') .ci/run
-YAML_FILES := chart/values.yaml chart/Chart.yaml chart/ci policies/default-config.yaml \
+YAML_FILES := chart/values.yaml chart/Chart.yaml chart/ci policies/default-config.yaml .pre-commit-hooks.yaml \
 	$(wildcard .github) .yamllint
 
 .PHONY: lint
