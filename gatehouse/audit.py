@@ -106,6 +106,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except cluster.ClusterError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
+    if connected.host.startswith("https:") and not connected.verifies_tls:
+        print(
+            f"gatehouse: warning: the kubeconfig turns off TLS verification for {connected.host} "
+            "(insecure-skip-tls-verify): anyone on the way could answer as the API server",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     tally = owners.Tally(config)
     problems, listed = _list(connected, tally, args.namespace, args.page_size, Progress(sys.stderr))
@@ -113,6 +119,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for problem in problems:
         print(f"gatehouse: {problem}", file=sys.stderr)
     if not listed:
+        if len(problems) > 1:  # one fatal line says it all; several deserve a summary
+            print(
+                f"gatehouse: no report: none of the {len(cluster.AUDITED)} kinds could be listed",
+                file=sys.stderr,
+            )
         return 2
     if problems:
         print(

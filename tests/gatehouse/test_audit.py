@@ -494,3 +494,16 @@ def test_in_a_pod_without_a_kubeconfig_the_service_account_is_used(tmp_path, mon
     connected = connect(None, None)
     assert (connected.name, connected.host) == ("in-cluster", "https://10.96.0.1:443")
     assert connected.api.configuration.api_key["BearerToken"] == "bearer service-account-jwt"
+
+
+def test_equal_findings_are_kept_once_without_what_no_report_shows():
+    """Memory grows with what is found, not with copies of it: 100k pods from one leaky
+    manifest share one tuple of findings, and no finding keeps its secret's fingerprint."""
+    tally = Tally(load_config())
+    for n in range(3):
+        tally.see(pod(leaky_container(), name=f"copy-{n}", namespace="shop"))
+    first, second, third = tally.judged
+    assert first.findings is second.findings is third.findings
+    assert {f.violation.policy for f in first.findings} >= {"no-plaintext-secrets"}
+    assert all(f.violation.fingerprint == b"" for f in first.findings)
+    assert [j.name for j in tally.judged] == ["copy-0", "copy-1", "copy-2"]
