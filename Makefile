@@ -73,7 +73,7 @@ bench-hostile: venv ## each attack on the webhook: the attacker's answer time an
 	$(BIN)/python -m bench.hostile_bench
 
 .PHONY: bench-scan
-bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
+bench-scan: venv ## workloads/s and peak RSS of gatehouse scan: the real-world sample, 1k, 10k and 100k generated workloads
 	$(BIN)/python -m bench.scan_bench
 
 # --- Local testing on a kind cluster: hack/kind/, tests/e2e/, README "Local testing with kind" ---
@@ -136,5 +136,5 @@ fuzz: venv ## many more hypothesis examples over the decoder, the policies and t
 	$(BIN)/pytest -q -rxX -p no:randomly $(FUZZ_TESTS)
 
 .PHONY: bench-audit
-bench-audit: venv ## objects/s and peak RSS of gatehouse audit on 10k and 100k objects (fake API server)
+bench-audit: venv ## objects/s and peak RSS of gatehouse audit on 10k and 100k objects, also with a fifth violating (fake API server)
 	$(BIN)/python -m bench.audit_bench
