@@ -41,6 +41,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER 65532:65532
-EXPOSE 8443
+# 8443: HTTPS, /validate only (GATEHOUSE_BIND); 8080: plain HTTP, /healthz, /readyz and
+# /metrics (GATEHOUSE_PROBE_BIND). The server's defaults, which the chart spells out.
+EXPOSE 8443 8080
 # Exactly the command line tests/server.py runs (tests/chart/test_dockerfile.py checks).
 CMD ["gunicorn", "-c", "python:webhook.gunicorn_conf", "webhook.app:create_app()"]

@@ -12,7 +12,8 @@
 # Then latency at a steady ARRIVAL_RATE (default 500/s) with random arrivals, which
 # the floor's fixed-rate mode does not do (bench/arrivals.py says why).
 #
-# env: FLOOR_DIR (default ../shared/bench), PORT_FLOOR=8602 PORT_GATEHOUSE=8603,
+# env: FLOOR_DIR (default ../shared/bench), PORT_FLOOR=8602 PORT_GATEHOUSE=8603
+#      PORT_GATEHOUSE_PROBES=8604 (Gatehouse's plain-HTTP /readyz),
 #      plus the floor's knobs (ROUNDS, default 5 here: this machine's noise needs
 #      them; DURATION, CONNS, RATE, ...). Results: .bench/
 set -euo pipefail
@@ -26,6 +27,7 @@ export BENCH_STATE="${BENCH_STATE:-$repo/.bench}"
 export ROUNDS="${ROUNDS:-5}"
 mkdir -p "$BENCH_STATE/bodies"
 port_floor="${PORT_FLOOR:-8602}" port_gh="${PORT_GATEHOUSE:-8603}"
+port_gh_probes="${PORT_GATEHOUSE_PROBES:-8604}"
 
 "$floor/setup.sh" >/dev/null
 "$repo/.venv/bin/python" -m bench.person_bodies "$floor/bodies" "$BENCH_STATE/bodies"
@@ -38,13 +40,13 @@ cleanup() {
 trap cleanup EXIT
 
 FLOOR_JSON=orjson "$floor/serve_floor.sh" start floor-orjson "$port_floor" gthread 2 4
-GATEHOUSE_BIND="127.0.0.1:$port_gh" GATEHOUSE_PROBE_BIND="127.0.0.1:$((port_gh + 1000))" \
+GATEHOUSE_BIND="127.0.0.1:$port_gh" GATEHOUSE_PROBE_BIND="127.0.0.1:$port_gh_probes" \
 GATEHOUSE_TLS_CERT="$BENCH_STATE/certs/tls.crt" GATEHOUSE_TLS_KEY="$BENCH_STATE/certs/tls.key" \
   taskset -c "${SERVER_CPUS-0}" "$repo/.venv/bin/gunicorn" -c python:webhook.gunicorn_conf \
   'webhook.app:create_app()' >"$BENCH_STATE/gatehouse.log" 2>&1 &
 echo $! >"$BENCH_STATE/gatehouse.pid"
 for _ in $(seq 1 100); do
-  curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$((port_gh + 1000))/readyz" && break
+  curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$port_gh_probes/readyz" && break
   sleep 0.1
 done
 

@@ -22,6 +22,12 @@ from policies.config import Config
 from policies.engine import Finding
 from policies.workloads import MALFORMED_ID
 
+_VERDICTS = {
+    "enforce": "denied",
+    "dry-run": "would be denied (dry-run)",
+    "scheduled": "to be denied once the policy enforces",
+    "excepted": "allowed by an exception",
+}
 # Characters XML 1.0 cannot carry, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -118,8 +124,7 @@ def _finding_line(result: ObjectResult, finding: Finding) -> str:
     v = finding.violation
     line = result.line_of(finding)
     where = f"{result.source}:{line}: " if line is not None else ""
-    verdict = "denied" if finding.mode == "enforce" else "would be denied (dry-run)"
-    return f"{where}{verdict}: {_short(finding)} ({v.path}). Fix: {v.hint}"
+    return f"{where}{_VERDICTS[finding.mode]}: {_short(finding)} ({v.path}). Fix: {v.hint}"
 
 
 def _attr(text: str) -> str:

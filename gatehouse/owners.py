@@ -134,8 +134,9 @@ class Tally:
 
 
 def _lean(finding: Finding) -> Finding:
-    """What a report shows of a finding, its strings interned; not the fingerprint, which
-    only tells an UPDATE's new secrets from old ones."""
+    """What a report shows of a finding, its strings interned; not the fingerprint (it
+    only tells an UPDATE's new secrets from old ones) nor the env var's name (it only
+    matches exceptions, already applied)."""
     v = finding.violation
     return Finding(
         Violation(
@@ -147,6 +148,8 @@ def _lean(finding: Finding) -> Finding:
             sys.intern(v.hint),
         ),
         finding.mode,
+        finding.enforce_from,
+        finding.exception,
     )
 
 

@@ -132,6 +132,8 @@ class Violation:
     message: str
     hint: str
     fingerprint: bytes = dataclass_field(default=b"", repr=False)
+    # The env var a finding is about, for exceptions that name one (``envName``); not shown.
+    env_name: str = dataclass_field(default="", repr=False, compare=False)
 
     @property
     def container_label(self) -> str:

@@ -6,7 +6,8 @@ turn a policy off.
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
@@ -15,14 +16,23 @@ import yaml
 
 from policies.base import SettingsError
 from policies.registry import BY_ID, POLICIES, Policy
+from policies.rollout import (
+    DEFAULT_MAX_EXCEPTION_DAYS,
+    PolicyException,
+    RolloutError,
+    parse_exceptions,
+    parse_instant,
+)
 
 Mode = Literal["enforce", "dry-run"]
 MODES: tuple[Mode, ...] = ("enforce", "dry-run")
+# What a policy does at a given moment: "scheduled" is enforce before its enforceFrom.
+Effect = Literal["enforce", "dry-run", "scheduled"]
 DEFAULT_CONFIG = Path(__file__).with_name("default-config.yaml")
 DEFAULT_EXEMPT_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
-_TOP_KEYS = ("mode", "exemptNamespaces", "policies")
-_POLICY_KEYS = ("enabled", "mode", "exemptions")
+_TOP_KEYS = ("mode", "exemptNamespaces", "policies", "exceptions", "maxExceptionDays")
+_POLICY_KEYS = ("enabled", "mode", "enforceFrom", "exemptions")
 _EXEMPTION_KEYS = ("namespaces", "images")
 
 
@@ -38,6 +48,7 @@ class PolicyConfig:
     exempt_namespaces: frozenset[str]
     exempt_images: tuple[str, ...]
     settings: Any
+    enforce_from: datetime | None = None  # enforcing, but only warning until then
 
     def exempts_image(self, image: str) -> bool:
         return any(fnmatchcase(image, pattern) for pattern in self.exempt_images)
@@ -49,23 +60,37 @@ class Config:
     exempt_namespaces: frozenset[str]
     policies: tuple[PolicyConfig, ...]
     source: str
+    exceptions: tuple[PolicyException, ...] = ()
+    max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
 
     def mode_of(self, policy: PolicyConfig) -> Mode:
         return policy.mode or self.mode
 
-    def enforces_in(self, namespace: str) -> bool:
-        """Whether some policy that judges objects in ``namespace`` would deny."""
+    def effect_of(self, policy: PolicyConfig, now: datetime) -> Effect:
+        """What ``policy`` does at ``now``: dry-run is stronger than any date."""
+        mode = self.mode_of(policy)
+        if mode == "enforce" and policy.enforce_from is not None and now < policy.enforce_from:
+            return "scheduled"
+        return mode
+
+    def enforces_in(self, namespace: str, now: datetime) -> bool:
+        """Whether some policy that judges objects in ``namespace`` would deny at ``now``."""
         return any(
-            p.enabled and namespace not in p.exempt_namespaces and self.mode_of(p) == "enforce"
+            p.enabled
+            and namespace not in p.exempt_namespaces
+            and self.effect_of(p, now) == "enforce"
             for p in self.policies
         )
 
     def with_mode(self, mode: Mode) -> "Config":
-        return Config(mode, self.exempt_namespaces, self.policies, self.source)
+        return replace(self, mode=mode)
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """The config at ``path``, or the shipped default when ``path`` is None."""
+def load_config(path: str | os.PathLike[str] | None = None, now: datetime | None = None) -> Config:
+    """The config at ``path``, or the shipped default when ``path`` is None.
+
+    ``now`` (default: the current time) is what exception expiries are checked against.
+    """
     source = Path(path) if path is not None else DEFAULT_CONFIG
     try:
         text = source.read_text(encoding="utf-8")
@@ -82,7 +107,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     # message quotes the value.
     except (ValueError, TypeError, OverflowError):
         raise ConfigError(f"{source}: not valid YAML (a value that does not fit its tag)") from None
-    return parse_config(raw if raw is not None else {}, str(source))
+    return parse_config(raw if raw is not None else {}, str(source), now)
 
 
 def yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
@@ -107,15 +132,15 @@ class _Invalid(ValueError):
     pass
 
 
-def parse_config(raw: object, source: str = "<config>") -> Config:
+def parse_config(raw: object, source: str = "<config>", now: datetime | None = None) -> Config:
     """Validate an already-parsed config; errors are ConfigError naming ``source`` and the key."""
     try:
-        return _parse(raw, source)
-    except _Invalid as exc:
+        return _parse(raw, source, now or datetime.now(UTC))
+    except (_Invalid, RolloutError) as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def _parse(raw: object, source: str) -> Config:
+def _parse(raw: object, source: str, now: datetime) -> Config:
     top = _mapping(raw, "", _TOP_KEYS)
     mode = _mode(top.get("mode", "enforce"), "mode")
     if mode is None:
@@ -129,7 +154,13 @@ def _parse(raw: object, source: str) -> Config:
         _policy(p, raw_policies.get(p.id), f"policies.{p.id}")
         for p in POLICIES
     )
-    return Config(mode, frozenset(exempt), policies, source)
+    max_days = top.get("maxExceptionDays", DEFAULT_MAX_EXCEPTION_DAYS)
+    if not isinstance(max_days, int) or isinstance(max_days, bool) or not 1 <= max_days <= 3650:
+        raise _Invalid(
+            f"maxExceptionDays: expected a whole number of days (1-3650), got {max_days!r}"
+        )
+    exceptions = parse_exceptions(top.get("exceptions"), tuple(BY_ID), max_days, now)
+    return Config(mode, frozenset(exempt), policies, source, exceptions, max_days)
 
 
 def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
@@ -155,6 +186,11 @@ def _policy(policy: Policy, raw: object, where: str) -> PolicyConfig:
         ),
         exempt_images=tuple(_strings(exemptions.get("images", []), f"{where}.exemptions.images")),
         settings=settings,
+        enforce_from=(
+            parse_instant(body["enforceFrom"], f"{where}.enforceFrom")
+            if body.get("enforceFrom") is not None
+            else None
+        ),
     )
 
 

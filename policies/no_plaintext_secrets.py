@@ -78,6 +78,7 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
                         f"env {name} holds a literal {label}",
                         HINT,
                         fingerprint(name, value),
+                        env_name=name,
                     )
                 )
     return violations

@@ -1,6 +1,7 @@
 """The Flask app the API server talks to: ``gunicorn 'webhook.app:create_app()'``."""
 
 import time
+from datetime import UTC, datetime
 
 import orjson
 from flask import Flask, Response, request
@@ -115,7 +116,7 @@ def create_app(
             review = parse_review(read_body())
         except BadRequest as exc:
             return refuse(exc.message, exc.status)
-        decision = decide(config, review, deadline)
+        decision = decide(config, review, deadline, datetime.now(UTC))
         body = orjson.dumps(build_response(review, decision, options.review_budget))
         seconds = time.perf_counter() - started
         label = decision_label(decision)
@@ -129,6 +130,7 @@ def create_app(
             seconds,
             decision.over_budget,
         )
+        metrics.count_exceptions(decision.excepted)
         return Response(body, mimetype=JSON)
 
     @app.get("/healthz")
@@ -142,9 +144,18 @@ def create_app(
         ready = f"ready: mode {config.mode}, config {config.source}\n"
         return Response(ready, mimetype="text/plain")
 
+    def policy_states() -> list[tuple[str, bool]]:
+        if config is None:
+            return []
+        now = datetime.now(UTC)
+        return [
+            (p.policy.id, p.enabled and config.effect_of(p, now) == "enforce")
+            for p in config.policies
+        ]
+
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        return Response(metrics.exposition(), mimetype="text/plain; version=0.0.4")
+        return Response(metrics.exposition(policy_states), mimetype="text/plain; version=0.0.4")
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> Response:

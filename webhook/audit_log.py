@@ -138,7 +138,7 @@ class RateLimitedWarnings:
 def decision_label(decision: Decision) -> str:
     if not decision.allowed:
         return "deny"
-    if decision.over_budget or any(f.mode == "dry-run" for f in decision.warnings):
+    if decision.over_budget or any(f.mode in ("dry-run", "scheduled") for f in decision.warnings):
         return "would-deny"
     return "allow"
 
@@ -147,7 +147,7 @@ def worth_a_line(decision: Decision, label: str, log_allowed: bool) -> bool:
     """Denials, would-denies, budget overruns and allowed updates of objects with old
     violations always get a line; a plain allow only when the operator asks for it
     (GATEHOUSE_LOG_ALLOWED): at full load that is most of the volume."""
-    return log_allowed or label != "allow" or bool(decision.grandfathered)
+    return log_allowed or label != "allow" or bool(decision.grandfathered or decision.excepted)
 
 
 def log_decision(review: Review, decision: Decision, label: str, seconds: float) -> None:
@@ -167,6 +167,7 @@ def log_decision(review: Review, decision: Decision, label: str, seconds: float)
         violations=_violations(found),
         violationCount=len(found),
         existing=len(decision.grandfathered),
+        excepted=_exceptions_used(decision.excepted) or None,
         budgetExceeded=decision.over_budget or None,
         ms=round(seconds * 1000, 3),
     )
@@ -192,6 +193,22 @@ def log_unexpected(exc: BaseException) -> None:
 
 def log_bad_request(message: str, status: int, remote: str | None) -> None:
     emit("warning", "bad request", error=message, status=status, remote=remote)
+
+
+def _exceptions_used(findings: list[Finding]) -> list[dict[str, str]]:
+    """Each use of an exception: which one (its place in the config), whose, until when."""
+    return [
+        {
+            "policy": f.violation.policy,
+            "container": f.violation.container_label[:63],
+            "path": f.violation.path[:160],
+            "exception": f.exception.where,
+            "owner": f.exception.owner[:63],
+            "expires": f.exception.expiry,
+        }
+        for f in findings[:LOGGED_VIOLATIONS]
+        if f.exception is not None
+    ]
 
 
 def _violations(findings: list[Finding]) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ own controllers create are judged at the workload that owns them.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from policies.base import NO_DEADLINE, Deadline, Json, OverBudget, Violation
 from policies.config import Config
@@ -44,6 +45,7 @@ class Decision:
     skipped: str = ""  # why nothing was evaluated, for the log
     # Judging ran out of time: denied where a policy enforces, else allowed with a warning.
     over_budget: bool = False
+    excepted: list[Finding] = field(default_factory=list)  # covered by an exception
 
     @property
     def findings(self) -> list[Finding]:
@@ -51,8 +53,12 @@ class Decision:
         return self.denials + self.warnings
 
 
-def decide(config: Config, review: Review, deadline: Deadline = NO_DEADLINE) -> Decision:
-    """The verdict on ``review``; judging past ``deadline`` ends in an over-budget verdict."""
+def decide(
+    config: Config, review: Review, deadline: Deadline = NO_DEADLINE, now: datetime | None = None
+) -> Decision:
+    """The verdict on ``review`` at ``now`` (default: the current time); judging past
+    ``deadline`` ends in an over-budget verdict."""
+    now = now or datetime.now(UTC)
     operation, namespace, obj, old_obj = (
         review.operation,
         review.namespace,
@@ -68,18 +74,20 @@ def decide(config: Config, review: Review, deadline: Deadline = NO_DEADLINE) -> 
     if _created_by_its_controller(obj, review.user):
         return Decision(True, skipped="judged at its owner")
     try:
-        findings = evaluate(obj, config, namespace, deadline)
+        findings = evaluate(obj, config, namespace, deadline, now)
         if review.sub_resource == EPHEMERAL_SUBRESOURCE:
             findings = in_ephemeral_containers(findings)
+        excepted = [f for f in findings if f.mode == "excepted"]
+        findings = [f for f in findings if f.mode != "excepted"]
         grandfathered: list[Finding] = []
         if operation == "UPDATE" and old_obj is not None and findings:
-            before = evaluate(old_obj, config, namespace, deadline)
+            before = evaluate(old_obj, config, namespace, deadline, now)
             findings, grandfathered = _split_existing(findings, before)
     except OverBudget:
-        return Decision(not config.enforces_in(namespace), over_budget=True)
+        return Decision(not config.enforces_in(namespace, now), over_budget=True)
     denials = [f for f in findings if f.mode == "enforce"]
     warnings = [f for f in findings if f.mode != "enforce"]
-    return Decision(not denials, denials, warnings, grandfathered)
+    return Decision(not denials, denials, warnings, grandfathered, excepted=excepted)
 
 
 def _split_existing(

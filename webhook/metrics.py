@@ -6,10 +6,13 @@ Without it (tests, a single process) the app's own registry is exposed.
 """
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from policies.engine import Finding
 from policies.workloads import POD_SPEC_PATHS
@@ -49,6 +52,12 @@ class Metrics:
             "Reviews not judged within the review budget (denied where a policy enforces).",
             registry=self.registry,
         )
+        self.exceptions = Counter(
+            "gatehouse_exceptions_applied",
+            "Findings an unexpired exception let through, by policy.",
+            ["policy"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "gatehouse_admission_duration_seconds",
             "Time to decide one admission review, from body read to response built.",
@@ -78,6 +87,10 @@ class Metrics:
             self.over_budget.inc()
         self.latency.observe(seconds)
 
+    def count_exceptions(self, excepted: list[Finding]) -> None:
+        for finding in excepted:
+            self._child(self.exceptions, finding.violation.policy).inc()
+
     def count_error(self) -> None:
         self._child(self.requests, "unknown", "unknown", "error").inc()
 
@@ -90,9 +103,39 @@ class Metrics:
                 self._children[key] = child
         return child
 
-    def exposition(self) -> bytes:
+    def exposition(self, states: Callable[[], Iterable[tuple[str, bool]]] = tuple) -> bytes:
+        """Every worker's counts, and each policy's current state from ``states``
+        (``(policy, enforced)`` pairs, worked out when scraped: a date passes between scrapes)."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            return generate_latest(registry)
-        return generate_latest(self.registry)
+        else:
+            registry = CollectorRegistry()
+            registry.register(_Everything(self.registry))
+        registry.register(_PolicyStates(states))
+        return generate_latest(registry)
+
+
+class _Everything(Collector):
+    """This process's own metrics, added to a registry made for one scrape."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._registry.collect())
+
+
+class _PolicyStates(Collector):
+    def __init__(self, states: Callable[[], Iterable[tuple[str, bool]]]) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily(
+            "gatehouse_policy_enforced",
+            "1 where a policy denies now; 0 in dry-run, disabled, or before its enforceFrom.",
+            labels=["policy"],
+        )
+        for policy, enforced in self._states():
+            gauge.add_metric([policy], 1.0 if enforced else 0.0)
+        yield gauge

@@ -7,6 +7,7 @@ warnings, and a pod with hundreds of violations must not produce a megabyte.
 from typing import Any
 
 from policies.engine import Finding
+from policies.rollout import show_instant
 from webhook.decision import Decision
 from webhook.review import Review
 
@@ -28,7 +29,7 @@ def build_response(review: Review, decision: Decision, budget: float = 0.0) -> d
             "reason": "Forbidden",
             "message": deny_message(review, decision.denials),
         }
-    notes = decision.warnings + decision.grandfathered
+    notes = decision.warnings + decision.grandfathered + decision.excepted
     if notes:
         response["warnings"] = warnings(decision)
         response["auditAnnotations"] = audit_annotations(decision)
@@ -86,13 +87,34 @@ def describe(finding: Finding) -> str:
     """One line a person can act on: policy, container, what is wrong, where, how to fix."""
     v = finding.violation
     who = f"container {v.container_label}: " if v.container_kind else ""
-    return f"[{v.policy}] {who}{v.message} ({v.path}). Fix: {v.hint}"
+    return f"[{v.policy}] {who}{v.message} ({v.path}){lapse_note(finding)}. Fix: {v.hint}"
+
+
+def lapse_note(finding: Finding) -> str:
+    """`` (exception expired on 2027-02-01 (owner: team-payments))`` when one lapsed, else ""."""
+    lapsed = finding.lapsed
+    if lapsed is None:
+        return ""
+    return f" (exception expired on {lapsed.expiry} (owner: {lapsed.owner}))"
+
+
+def standing(finding: Finding) -> str:
+    """What a finding that does not deny means for now, in a few words."""
+    if finding.mode == "dry-run":
+        return "would deny"
+    if finding.mode == "scheduled" and finding.enforce_from is not None:
+        return f"will be denied from {show_instant(finding.enforce_from)}"
+    if finding.mode == "excepted" and finding.exception is not None:
+        return f"excepted until {finding.exception.expiry} (owner: {finding.exception.owner})"
+    return "not blocking"
 
 
 def warnings(decision: Decision) -> list[str]:
-    labelled = [(f, "") for f in decision.warnings] + [
-        (f, "existing, ") for f in decision.grandfathered
-    ]
+    labelled = (
+        [(f, "") for f in decision.warnings]
+        + [(f, "existing, ") for f in decision.grandfathered]
+        + [(f, "") for f in decision.excepted]
+    )
     out = [_short(f, prefix) for f, prefix in labelled[:MAX_WARNINGS]]
     if len(labelled) > MAX_WARNINGS:
         out.append(f"[gatehouse] ... and {len(labelled) - MAX_WARNINGS} more violations")
@@ -102,8 +124,7 @@ def warnings(decision: Decision) -> list[str]:
 def _short(finding: Finding, prefix: str) -> str:
     v = finding.violation
     who = f"{v.container_label}: " if v.container_kind else ""
-    mode = "would deny" if finding.mode == "dry-run" else "not blocking"
-    text = f"[{v.policy}] {prefix}{mode}: {who}{v.message}"
+    text = f"[{v.policy}] {prefix}{standing(finding)}: {who}{v.message}"
     with_field = f"{text} ({_field(v.path)})"
     if len(with_field) <= WARNING_CHARS:
         return with_field  # the field too, when it fits
@@ -119,15 +140,24 @@ def _field(path: str) -> str:
     return path
 
 
+ANNOTATION_PREFIX = {"dry-run": "would-deny", "scheduled": "will-deny", "excepted": "excepted"}
+
+
 def audit_annotations(decision: Decision) -> dict[str, str]:
-    """One annotation per policy: the audit log records what would have been denied."""
-    by_policy: dict[str, list[str]] = {}
-    for finding in decision.warnings:
+    """One annotation per policy and standing: the audit log records what would have been
+    denied (``would-deny.*``), what will be from a date (``will-deny.*``) and what an
+    exception let through (``excepted.*``, naming the exception and its owner)."""
+    by_key: dict[str, list[str]] = {}
+    for finding in decision.warnings + decision.excepted:
         v = finding.violation
-        by_policy.setdefault(v.policy, []).append(f"{v.container_label or '-'} {v.path}")
-    annotations = {
-        f"would-deny.{policy}": _bounded("; ".join(items)) for policy, items in by_policy.items()
-    }
+        item = f"{v.container_label or '-'} {v.path}"
+        if finding.mode == "scheduled" and finding.enforce_from is not None:
+            item += f" from {show_instant(finding.enforce_from)}"
+        elif finding.exception is not None and finding.mode == "excepted":
+            item += f" by {finding.exception.where} (owner {finding.exception.owner})"
+        key = f"{ANNOTATION_PREFIX.get(finding.mode, 'would-deny')}.{v.policy}"
+        by_key.setdefault(key, []).append(item)
+    annotations = {key: _bounded("; ".join(items)) for key, items in by_key.items()}
     if decision.grandfathered:
         annotations["existing-violations"] = str(len(decision.grandfathered))
     return annotations

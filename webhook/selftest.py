@@ -11,13 +11,20 @@ verified against the CA bundle the webhook configuration carries. A wrong SAN,
 a CA that does not match, a server that is down or a policy that does not fire
 fails here, with one line saying which. Exit 0: both answers were right;
 1: something was wrong; 2: bad arguments.
+
+With ``--client-certificate-required`` (the chart passes it when Gatehouse has a
+client CA) the test Pod, which has no certificate from that CA, cannot post
+reviews: it checks instead that Gatehouse's certificate verifies and that a
+caller without a client certificate is refused at the TLS handshake.
 """
 
 import argparse
 import json
+import socket
 import ssl
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Sequence
@@ -104,6 +111,45 @@ def post(
     return response
 
 
+# TLS 1.3's own alert for "no client certificate". TLS 1.2 only has a generic
+# handshake failure, which a cipher mismatch sends too: the check speaks TLS 1.3.
+CERTIFICATE_REQUIRED = "TLSV13_ALERT_CERTIFICATE_REQUIRED"
+
+
+def refused_without_certificate(url: str, context: ssl.SSLContext, timeout: float) -> str:
+    """What shows that ``url`` refuses a caller with no client certificate, or Failure.
+
+    TLS 1.3: the client verifies the server's certificate, finishes its side of the
+    handshake, and the server's refusal is the alert on the first read. Nothing is
+    sent, so the alert cannot be lost to a reset. A server that does not require a
+    certificate waits for a request instead and, finally, hangs up.
+    """
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 443
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            try:
+                tls.recv(1)
+            except ssl.SSLError as exc:
+                if exc.reason == CERTIFICATE_REQUIRED:
+                    return "a caller without a client certificate was refused at the TLS handshake"
+            except TimeoutError:
+                pass  # the handshake was taken: the server is waiting for a request
+    except ssl.SSLCertVerificationError as exc:
+        raise Failure(f"cannot reach {url}: {exc.verify_message}") from None
+    except ssl.SSLError as exc:
+        raise Failure(f"no valid TLS handshake with {url}: {exc}") from None
+    except OSError as exc:
+        raise Failure(f"cannot reach {url}: {exc}") from None
+    raise Failure(
+        f"{url} took a TLS connection without a client certificate: is the client CA set?"
+    )
+
+
 def judge_bad(response: dict[str, Any], mode: str) -> str:
     """What the bad Pod's answer shows, or Failure if it is not what ``mode`` promises."""
     allowed = response.get("allowed")
@@ -146,6 +192,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"namespace the reviews claim (default {DEFAULT_NAMESPACE})",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+    parser.add_argument(
+        "--client-certificate-required",
+        action="store_true",
+        help="Gatehouse requires a client certificate this test does not have: check that "
+        "a caller without one is refused, instead of posting reviews",
+    )
     args = parser.parse_args(argv)
     if not args.url.startswith("https://"):
         parser.error("--url must be https://: the API server only calls webhooks over TLS")
@@ -160,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAIL: cannot load the CA bundle {args.ca}: {exc}", file=sys.stderr)
         return 1
     try:
+        if args.client_certificate_required:
+            print(f"ok: {refused_without_certificate(args.url, context, args.timeout)}")
+            return 0
         bad = post(args.url, pod_review(BAD_CONTAINER, args.namespace), context, args.timeout)
         print(f"ok: {judge_bad(bad, args.mode)}")
         good = post(args.url, pod_review(GOOD_CONTAINER, args.namespace), context, args.timeout)

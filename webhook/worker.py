@@ -83,6 +83,9 @@ CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 # 16 hex digits are 2**64: any chunk beyond that is past every body limit anyway.
 _MAX_CHUNK_DIGITS = 16
+# Each chunk costs a few microseconds to frame: a body of a million one-byte chunks would
+# hold the loop for seconds. Clients chunk by kilobytes (an 8 MiB body: a few thousand).
+MAX_CHUNKS = 65_536
 # The head's fields that frame the body, found in one pass (``head`` ends without CRLF).
 _FRAMING_FIELD = (b"content-length", b"transfer-encoding", b"expect")
 
@@ -106,6 +109,7 @@ class _IncomingRequest:
         self.next_line = 0  # where the next chunk line to understand starts
         self.search_from = 0  # where a search for a line end that failed goes on
         self.last_chunk = False
+        self.chunks = 0
         self.announced = 0  # the body's bytes the chunk sizes announced so far
         self.chunk_end = 0  # where the last announced chunk's data ends
         self.end = -1  # where the request ends, once it is whole
@@ -179,6 +183,9 @@ class _IncomingRequest:
                     raise _MalformedFraming("chunk size line too long")
                 return False
             size = _chunk_size(bytes(self.data[self.next_line : line_end]))
+            self.chunks += 1
+            if self.chunks > MAX_CHUNKS:
+                raise _MalformedFraming(f"more than {MAX_CHUNKS} chunks")
             self.announced += size
             self.chunk_end = line_end + 2 + size
             self.last_chunk = size == 0

@@ -1,5 +1,9 @@
 """The config file the chart writes is one Gatehouse accepts, and says what the values say."""
 
+from datetime import UTC, datetime
+
+import helm_python
+import pytest
 import yaml
 
 from policies.config import parse_config
@@ -49,3 +53,41 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
 def test_follow_the_global_mode_is_left_out_not_written_empty(default: Rendered) -> None:
     raw = yaml.safe_load(default.config_text())
     assert all("mode" not in policy for policy in raw["policies"].values())
+
+
+def test_enforce_from_and_exceptions_reach_the_config() -> None:
+    values: Obj = {
+        "maxExceptionDays": 30,
+        "policies": {"no-root-containers": {"enforceFrom": "2030-01-15T09:00:00+01:00"}},
+        "exceptions": [
+            {
+                "policy": "no-root-containers",
+                "namespace": "payments",
+                "selector": {"matchLabels": {"tier": "legacy"}},
+                "reason": "vendor image runs as root until v3",
+                "owner": "team-payments",
+                "expires": "2030-01-20",
+                "ticket": "SEC-1234",
+            }
+        ],
+    }
+    raw = yaml.safe_load(render(values).config_text())
+    config = parse_config(raw, "rendered", now=datetime(2030, 1, 1, tzinfo=UTC))
+    (root,) = [p for p in config.policies if p.policy.id == "no-root-containers"]
+    assert root.enforce_from == datetime(2030, 1, 15, 8, tzinfo=UTC)
+    assert config.max_exception_days == 30
+    (granted,) = config.exceptions
+    assert (granted.owner, granted.ticket, granted.expiry) == (
+        "team-payments",
+        "SEC-1234",
+        "2030-01-20",
+    )
+    assert all(
+        "enforceFrom" not in p for n, p in raw["policies"].items() if n != "no-root-containers"
+    )
+
+
+def test_a_malformed_exception_fails_the_schema(default: Rendered) -> None:
+    bad = {"exceptions": [{"policy": "no-root-containers", "namespace": "x", "reason": "r"}]}
+    with pytest.raises(helm_python.HelmValuesError, match=r"owner|expires"):
+        render(bad)

@@ -1,10 +1,23 @@
 """The webhook Deployment: up through drains and rollouts, hardened like the pods it judges."""
 
+import re
+
+import helm_python
 import pytest
 
 from tests.chart.render import Rendered, render
+from webhook.options import ServerOptions
 
 GUNICORN_GRACEFUL_TIMEOUT = 20  # webhook/gunicorn_conf.py
+# server.<key> in the values -> the variable the server reads it from.
+SERVER_SETTINGS = {
+    "workers": "GATEHOUSE_WORKERS",
+    "logLevel": "GATEHOUSE_LOG_LEVEL",
+    "reviewBudget": "GATEHOUSE_REVIEW_BUDGET",
+    "logAllowed": "GATEHOUSE_LOG_ALLOWED",
+    "maxConnections": "GATEHOUSE_MAX_CONNECTIONS",
+    "maxConnectionsPerPeer": "GATEHOUSE_MAX_CONNECTIONS_PER_PEER",
+}
 
 
 def test_two_replicas_by_default(default: Rendered) -> None:
@@ -35,12 +48,106 @@ def test_replicas_spread_across_nodes_and_zones(default: Rendered) -> None:
         assert constraint["maxSkew"] == 1
 
 
+def env_of(rendered: Rendered) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in rendered.container["env"]}
+
+
+def ports_of(rendered: Rendered) -> dict[str, int]:
+    return {p["name"]: p["containerPort"] for p in rendered.container["ports"]}
+
+
 @pytest.mark.parametrize(
     ("probe", "path"), [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")]
 )
-def test_probes_use_https(default: Rendered, probe: str, path: str) -> None:
+def test_probes_use_plain_http_on_the_probe_port(default: Rendered, probe: str, path: str) -> None:
+    """The admission port serves /validate only; probes have their own plain-HTTP port."""
     get = default.container[probe]["httpGet"]
-    assert (get["path"], get["scheme"], get["port"]) == (path, "HTTPS", "https")
+    assert (get["path"], get["scheme"]) == (path, "HTTP")
+    assert ports_of(default)[get["port"]] == 8080
+    assert env_of(default)["GATEHOUSE_PROBE_BIND"] == "0.0.0.0:8080"
+
+
+def test_each_listener_is_bound_where_its_container_port_says(ci: Rendered) -> None:
+    bound = env_of(ci)
+    assert ports_of(ci) == {
+        "https": int(bound["GATEHOUSE_BIND"].rpartition(":")[2]),
+        "http-probes": int(bound["GATEHOUSE_PROBE_BIND"].rpartition(":")[2]),
+    }
+    assert ports_of(ci)["https"] == 8443
+
+
+def test_the_probe_port_is_configurable_and_never_the_admission_port() -> None:
+    rendered = render({"server": {"probePort": 9090}})
+    assert ports_of(rendered)["http-probes"] == 9090
+    assert env_of(rendered)["GATEHOUSE_PROBE_BIND"] == "0.0.0.0:9090"
+    assert rendered.container["livenessProbe"]["httpGet"]["port"] == "http-probes"
+    with pytest.raises(helm_python.HelmRenderError, match="must differ from the admission port"):
+        render({"server": {"probePort": 8443}})
+
+
+def test_server_settings_reach_the_environment(default: Rendered) -> None:
+    assert {
+        name: value for name, value in env_of(default).items() if name in SERVER_SETTINGS.values()
+    } == {
+        "GATEHOUSE_WORKERS": "2",
+        "GATEHOUSE_LOG_LEVEL": "info",
+        "GATEHOUSE_REVIEW_BUDGET": "1",
+        "GATEHOUSE_LOG_ALLOWED": "false",
+        "GATEHOUSE_MAX_CONNECTIONS": "1000",
+        "GATEHOUSE_MAX_CONNECTIONS_PER_PEER": "0",
+    }
+    values = {
+        "workers": 3,
+        "logLevel": "warning",
+        "reviewBudget": 0.5,
+        "logAllowed": True,
+        "maxConnections": 4000,
+        "maxConnectionsPerPeer": 200,
+    }
+    set_ = env_of(render({"server": values}))
+    assert {SERVER_SETTINGS[key]: set_[SERVER_SETTINGS[key]] for key in values} == {
+        "GATEHOUSE_WORKERS": "3",
+        "GATEHOUSE_LOG_LEVEL": "warning",
+        "GATEHOUSE_REVIEW_BUDGET": "0.5",
+        "GATEHOUSE_LOG_ALLOWED": "true",
+        "GATEHOUSE_MAX_CONNECTIONS": "4000",
+        "GATEHOUSE_MAX_CONNECTIONS_PER_PEER": "200",
+    }
+
+
+def test_the_rendered_environment_is_one_the_server_accepts(ci: Rendered) -> None:
+    """The server reads every variable the chart sets, with the values the chart sets."""
+    options = ServerOptions.from_environ(env_of(ci))
+    rendered = env_of(ci)
+    assert options.bind == rendered["GATEHOUSE_BIND"]
+    assert options.probe_bind == rendered["GATEHOUSE_PROBE_BIND"]
+    assert options.review_budget == float(rendered["GATEHOUSE_REVIEW_BUDGET"])
+    assert options.log_allowed is (rendered["GATEHOUSE_LOG_ALLOWED"] == "true")
+    assert options.max_connections == int(rendered["GATEHOUSE_MAX_CONNECTIONS"])
+    assert options.max_connections_per_peer == int(rendered["GATEHOUSE_MAX_CONNECTIONS_PER_PEER"])
+
+
+@pytest.mark.parametrize(("budget", "timeout"), [(2.5, 5), (1, 2), (1, 1), ("3", 5), (15, 30)])
+def test_a_budget_not_well_inside_the_api_servers_timeout_fails_rendering(
+    budget: object, timeout: int
+) -> None:
+    message = (
+        f"server.reviewBudget ({budget} s) must be under half of webhook.timeoutSeconds"
+        f" ({timeout} s), so under {timeout / 2:g} s"
+    )
+    with pytest.raises(helm_python.HelmRenderError, match=re.escape(message)):
+        render({"server": {"reviewBudget": budget}, "webhook": {"timeoutSeconds": timeout}})
+
+
+@pytest.mark.parametrize(("budget", "timeout"), [(2.4, 5), (0.4, 1), ("0.5", 2), (14, 30)])
+def test_a_budget_well_inside_the_timeout_renders(budget: object, timeout: int) -> None:
+    rendered = render({"server": {"reviewBudget": budget}, "webhook": {"timeoutSeconds": timeout}})
+    assert float(env_of(rendered)["GATEHOUSE_REVIEW_BUDGET"]) == float(budget)  # type: ignore[arg-type]
+
+
+def test_a_zero_budget_is_refused() -> None:
+    with pytest.raises(helm_python.HelmRenderError, match="above 0"):
+        render({"server": {"reviewBudget": "0"}})
 
 
 def test_grace_period_covers_prestop_and_gunicorn_graceful_timeout(default: Rendered) -> None:

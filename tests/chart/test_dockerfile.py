@@ -14,6 +14,7 @@ import pytest
 from tests import server
 from tests.chart.render import Rendered
 from tests.server import REPO
+from webhook.options import ServerOptions
 
 DOCKERFILE = REPO / "Dockerfile"
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -61,9 +62,13 @@ def test_runs_as_the_numeric_user_the_chart_expects(default: Rendered) -> None:
     assert (context["runAsUser"], context["runAsGroup"]) == (uid, gid)
 
 
-def test_exposes_the_port_the_chart_serves(default: Rendered) -> None:
-    (port,) = [rest for op, rest in runtime_stage() if op == "EXPOSE"]
-    assert int(port) == default.container["ports"][0]["containerPort"]
+def test_exposes_the_ports_the_server_listens_on_and_the_chart_serves(default: Rendered) -> None:
+    """The CMD's listeners, from the server's own defaults, are the chart's container ports."""
+    (ports,) = [rest for op, rest in runtime_stage() if op == "EXPOSE"]
+    exposed = sorted(int(port) for port in ports.split())
+    defaults = ServerOptions()
+    assert exposed == sorted([int(defaults.bind.rpartition(":")[2]), defaults.probe_port])
+    assert exposed == sorted(p["containerPort"] for p in default.container["ports"])
 
 
 def test_base_image_is_pinned_by_tag_and_digest() -> None:

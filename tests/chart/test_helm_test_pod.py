@@ -49,3 +49,12 @@ def test_with_a_user_secret_it_trusts_the_configured_ca_bundle() -> None:
 
 def test_tests_can_be_turned_off() -> None:
     assert render({"tests": {"enabled": False}}).hooks() == []
+
+
+def test_with_a_client_ca_it_checks_that_callers_without_a_certificate_are_refused() -> None:
+    """The test Pod has no certificate from the API server's client CA: it cannot get a
+    review judged, so it checks the handshake refusal instead (webhook.selftest)."""
+    (container,) = selftest_pod(render(ci_values()["client-ca"]))["spec"]["containers"]
+    assert container["command"][-1] == "--client-certificate-required"
+    (container,) = selftest_pod(render({}))["spec"]["containers"]
+    assert "--client-certificate-required" not in container["command"]

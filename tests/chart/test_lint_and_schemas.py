@@ -65,6 +65,32 @@ REJECTED: list[tuple[str, dict[str, Any]]] = [
     ("unknown required resource", {"policies": {"require-resource-limits": {"require": ["gpu"]}}}),
     ("no memory limit on Gatehouse itself", {"resources": {"limits": {"memory": None}}}),
     ("secret mode without a Secret", {"tls": {"mode": "secret"}}),
+    ("review budget of 0 s", {"server": {"reviewBudget": 0}}),
+    ("review budget not a number", {"server": {"reviewBudget": "1s"}}),
+    ("log allowed as a string", {"server": {"logAllowed": "yes"}}),
+    ("connection cap under the server's minimum", {"server": {"maxConnections": 7}}),
+    ("negative per-peer cap", {"server": {"maxConnectionsPerPeer": -1}}),
+    ("privileged probe port", {"server": {"probePort": 80}}),
+    ("the old HTTPS scrape setting", {"serviceMonitor": {"insecureSkipVerify": True}}),
+    ("typo in networkPolicy", {"networkPolicy": {"enable": True}}),
+    (
+        "peer list given as one peer",
+        {"networkPolicy": {"admission": {"from": {"podSelector": {}}}}},
+    ),
+    ("empty peer", {"networkPolicy": {"metrics": {"from": [{}]}}}),
+    ("typo in a peer", {"networkPolicy": {"metrics": {"from": [{"namespaceSelectr": {}}]}}}),
+    (
+        "ipBlock with a selector in one peer",
+        {
+            "networkPolicy": {
+                "admission": {"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}]}
+            }
+        },
+    ),
+    (
+        "ipBlock without a prefix length",
+        {"networkPolicy": {"admission": {"from": [{"ipBlock": {"cidr": "10.0.0.1"}}]}}},
+    ),
     (
         "caBundle given base64, not PEM",
         {"tls": {"mode": "secret", "secret": {"name": "x", "caBundle": "LS0tLS1CRUdJTg=="}}},

@@ -37,3 +37,11 @@ def test_label_opt_out_and_long_timeouts_are_warned_about() -> None:
     ).notes
     assert "WARNING: webhook.objectSelector is set" in notes
     assert "WARNING: webhook.timeoutSeconds is 15" in notes
+
+
+def test_notes_show_where_health_and_metrics_are(default: Rendered) -> None:
+    assert "plain HTTP on port 8080" in default.notes
+    assert "kubectl -n gatehouse port-forward deployment/gatehouse 8080" in default.notes
+    assert "curl http://127.0.0.1:8080/metrics" in default.notes
+    moved = render({"server": {"probePort": 9102}}).notes
+    assert "curl http://127.0.0.1:9102/metrics" in moved

@@ -96,3 +96,63 @@ def test_judging_the_good_pod() -> None:
     assert judge_good({"allowed": True}) == "good pod allowed"
     with pytest.raises(Failure, match="good pod was denied: nope"):
         judge_good({"allowed": False, "status": {"message": "nope"}})
+
+
+@pytest.fixture(scope="module")
+def client_ca_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Gatehouse with GATEHOUSE_CLIENT_CA: the handshake requires a certificate from it."""
+    workdir = tmp_path_factory.mktemp("client-ca")
+    client_ca = workdir / "client-ca.pem"
+    trustme.CA(organization_name="kube-apiserver client CA").cert_pem.write_to_path(str(client_ca))
+    with serve(workdir, env={"GATEHOUSE_CLIENT_CA": str(client_ca)}) as running:
+        yield running
+
+
+def certificate_check(server: Server, ca: Path | None = None) -> int:
+    return main(
+        [
+            "--url",
+            f"{server.url}/validate",
+            "--ca",
+            str(ca or server.ca_file),
+            "--mode",
+            "enforce",
+            "--timeout",
+            "1",
+            "--client-certificate-required",
+        ]
+    )
+
+
+def test_with_a_client_ca_a_caller_without_a_certificate_is_refused(
+    client_ca_server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert certificate_check(client_ca_server) == 0
+    assert capsys.readouterr().out == (
+        "ok: a caller without a client certificate was refused at the TLS handshake\n"
+    )
+
+
+def test_the_certificate_check_fails_where_no_certificate_is_required(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert certificate_check(server) == 1
+    assert "took a TLS connection without a client certificate" in capsys.readouterr().err
+
+
+def test_the_certificate_check_still_verifies_the_server(
+    client_ca_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stranger = tmp_path / "stranger.pem"
+    trustme.CA().cert_pem.write_to_path(str(stranger))
+    assert certificate_check(client_ca_server, stranger) == 1
+    assert "FAIL: cannot reach" in capsys.readouterr().err
+
+
+def test_the_certificate_check_fails_when_nothing_listens(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"https://127.0.0.1:{free_port()}/validate"
+    args = ["--url", url, "--ca", str(server.ca_file), "--mode", "enforce"]
+    assert main([*args, "--client-certificate-required"]) == 1
+    assert capsys.readouterr().err.startswith(f"FAIL: cannot reach {url}")

@@ -102,11 +102,22 @@ def test_client_config_points_at_the_service_https_port(default: Rendered) -> No
         "path": "/validate",
         "port": 443,
     }
+    # The admission port alone: metrics have a Service of their own.
     (port,) = service["spec"]["ports"]
     assert (port["port"], port["targetPort"]) == (443, "https")
-    (container_port,) = default.container["ports"]
-    assert (container_port["name"], container_port["containerPort"]) == ("https", 8443)
+    container_ports = {p["name"]: p["containerPort"] for p in default.container["ports"]}
+    assert container_ports[port["targetPort"]] == 8443
     assert service["spec"]["selector"].items() <= (
         default.one("Deployment")["spec"]["template"]["metadata"]["labels"].items()
     )
     assert service["metadata"]["name"] == RELEASE
+
+
+def test_the_api_server_reaches_the_https_port_in_every_setup(ci: Rendered) -> None:
+    """Whatever else is on (metrics, NetworkPolicy), the webhook's Service is 443 -> https."""
+    service = ci.one("Service", ci.webhook["clientConfig"]["service"]["name"])
+    assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [
+        ("https", 443, "https")
+    ]
+    (https,) = [p for p in ci.container["ports"] if p["name"] == "https"]
+    assert https["containerPort"] == 8443

@@ -5,6 +5,7 @@ server's log must hold no unexpected error. Oversized bodies with a Content-Leng
 are covered in tests/webhook/test_server.py; here a chunked one is refused too.
 """
 
+import contextlib
 import json
 import socket
 import time
@@ -21,6 +22,7 @@ from tests.reliability.report import Ledger
 from tests.reliability.wire import PIECE, EarlyAnswerClient
 from tests.server import VALIDATE_HEAD, Server
 from webhook.app import MAX_BODY_BYTES
+from webhook.worker import MAX_CHUNKS
 
 UNREAD_BODY_KEPT = 64 * 1024  # gunicorn drains this much of an unread body to keep alive
 CONTENT_TYPES = st.sampled_from(
@@ -82,10 +84,10 @@ def test_chunked_body_over_the_limit_is_refused_before_it_is_all_sent(
     assert answer.sent < offered / 2  # refused while most of it was still unsent
 
 
-def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_limit(
+def test_chunked_body_of_tiny_chunks_is_refused_once_it_has_too_many(
     server: Server, ledger: Ledger
 ) -> None:
-    """One-byte chunks: six bytes on the wire per byte of body, never enough body to refuse."""
+    """One-byte chunks: six bytes on the wire per byte of body, a few microseconds each to frame."""
     tiny_chunks = b"1\r\nx\r\n" * (PIECE // 6)
     offered = 0
     with (
@@ -97,6 +99,34 @@ def test_chunked_body_of_tiny_chunks_is_cut_off_once_its_framing_outgrows_the_li
             while offered < 6 * MAX_BODY_BYTES:
                 tls.sendall(tiny_chunks)
                 offered += len(tiny_chunks)
+        except OSError:
+            pass  # cut off while sending
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := tls.recv(PIECE):
+                answer += chunk
+    ledger.add("inputs", 1)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    # refused after MAX_CHUNKS chunks (under 400 KB): what was sent after was only drained
+    assert f"malformed chunked body: more than {MAX_CHUNKS} chunks".encode() in answer
+    _log_through(server, f"more than {MAX_CHUNKS} chunks")
+
+
+def test_chunk_framing_that_outgrows_the_body_limit_is_cut_off(
+    server: Server, ledger: Ledger
+) -> None:
+    """Few chunks, each with a long extension: framing, not body, fills the buffer."""
+    bloated = (b"1;" + b"e" * 8000 + b"\r\nx\r\n") * 16
+    offered = 0
+    with (
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            while offered < 6 * MAX_BODY_BYTES:
+                tls.sendall(bloated)
+                offered += len(bloated)
         except OSError:
             pass  # cut off while sending
         closed = tls.recv(PIECE) == b""
