@@ -64,6 +64,10 @@ run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) (PORT=...), pr
 test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
 	$(BIN)/pytest -n auto -q
 
+.PHONY: readme
+readme: venv ## rewrite README.md's checked examples from the commands they show
+	$(BIN)/python -m tests.readme_examples --write
+
 .PHONY: bench
 bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn TLS floor
 	bench/webhook_bench.sh

@@ -128,7 +128,7 @@ class FakeApiServer:
         return [r for r in self.requests if r.method == "GET" and r.path == path]
 
     @contextmanager
-    def serve(self, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    def serve(self, tls: ssl.SSLContext | None = None, context: str = "fake") -> Iterator[str]:
         """Serve on loopback until the block ends; yields a kubeconfig.
 
         Plain HTTP, or HTTPS with ``tls`` (a server context), for which the kubeconfig
@@ -146,6 +146,7 @@ class FakeApiServer:
             yield kubeconfig(
                 f"{scheme}://127.0.0.1:{server.server_address[1]}",
                 self.token or BEARER,
+                context,
                 insecure=tls is not None,
             )
         finally:
