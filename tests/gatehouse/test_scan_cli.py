@@ -7,6 +7,7 @@ run the installed ``gatehouse`` script as a real subprocess.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -318,6 +319,10 @@ def test_sarif_report_is_valid_and_locates_each_finding(tmp_path, capsys, monkey
     assert rule_ids == [p.id for p in POLICIES] + [MALFORMED_ID]
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
+        # Help for a person reading a code-scanning alert: no reST, no internal module names.
+        assert "`" not in rule["help"]["text"] and "``" not in rule["help"]["markdown"]
+        assert not re.search(r"policies\.|webhook\.|\.py\b", rule["help"]["markdown"])
+        assert rule["help"]["text"] == rule["help"]["markdown"].replace("`", "")
     results = run["results"]
     assert len(results) == 7
     root = results[2]
