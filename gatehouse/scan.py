@@ -269,11 +269,15 @@ def _is_chart(directory: str) -> bool:
 
 
 def _chart_problem(chart: str, templates: int) -> str:
-    plural = "template is" if templates == 1 else "templates are"
+    what = (
+        "template is not a manifest"
+        if templates == 1
+        else (f"{templates} templates are not manifests")
+    )
     shown = printable(chart)
     return (
-        f"{shown}: a Helm chart; its {templates} {plural} not manifests until Helm renders "
-        f"them: helm template {shown} | gatehouse scan -"
+        f"{shown}: a Helm chart; its {what} until Helm renders them: "
+        f"helm template {shown} | gatehouse scan -"
     )
 
 

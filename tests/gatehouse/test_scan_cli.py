@@ -665,10 +665,11 @@ def test_helm_templates_get_one_line_saying_to_render_them(tmp_path, capsys, mon
     write(tmp_path, "chart/charts/sub/templates/a/deep.yaml", TEMPLATE)
     write(tmp_path, "deploy/app.yaml", LEAKY)
     code, out, err = scan(capsys, ".")
-    hint = "a Helm chart; its {n} {what} not manifests until Helm renders them: helm template {c} | gatehouse scan -"
+    hint = "a Helm chart; its {what} until Helm renders them: helm template {c} | gatehouse scan -"
+    many, one = "11 templates are not manifests", "template is not a manifest"
     expected = [
-        "./chart: " + hint.format(n=11, what="templates are", c="./chart"),
-        "./chart/charts/sub: " + hint.format(n=1, what="template is", c="./chart/charts/sub"),
+        "./chart: " + hint.format(what=many, c="./chart"),
+        "./chart/charts/sub: " + hint.format(what=one, c="./chart/charts/sub"),
     ]
     assert code == 2
     assert sorted(err.splitlines()) == sorted(f"gatehouse: {line}" for line in expected)
@@ -676,7 +677,7 @@ def test_helm_templates_get_one_line_saying_to_render_them(tmp_path, capsys, mon
     assert sorted(incomplete(out)) == sorted(expected)
     assert "./deploy/app.yaml:" in out  # the manifests beside the chart are still checked
     code, _, err = scan(capsys, "chart/templates/t0.yaml")
-    assert err == "gatehouse: chart: " + hint.format(n=1, what="template is", c="chart") + "\n"
+    assert err == "gatehouse: chart: " + hint.format(what=one, c="chart") + "\n"
 
 
 def test_a_templates_directory_outside_a_chart_is_read(tmp_path, capsys):
