@@ -4,6 +4,9 @@ The reference is PyYAML's own ``load_all``: whatever the text, ``workloads()``
 must find exactly the objects with a pod spec that a full parse finds.
 """
 
+import gc
+import io
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -11,7 +14,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatehouse.scan import InputError, Manifest, _look, workloads
+from gatehouse.reports import ObjectResult, Report
+from gatehouse.scan import InputError, Manifest, _look, scan_paths, workloads
+from policies.config import load_config
 from policies.workloads import has_pod_spec
 
 
@@ -184,3 +189,34 @@ def test_an_alias_yields_the_same_object_so_alias_bombs_stay_small():
     text = "kind: Pod\nspec:\n" + "".join(f"  {level}\n" for level in levels)
     (pod,) = workloads(text, "bomb.yaml")
     assert pod.obj["spec"]["a8"][0] is pod.obj["spec"]["a7"]
+
+
+class Holding(Report):
+    """A report that counts, at each file, the scan results still alive anywhere."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.alive: list[int] = []
+        self.files = 0
+
+    def add(self, results: Iterable[ObjectResult]) -> None:
+        self.files += 1
+        self.alive.append(sum(isinstance(o, ObjectResult) for o in gc.get_objects()))
+
+    def finish(self, **_: object) -> None:
+        """Nothing to close."""
+
+
+def test_a_scan_holds_one_files_results_at_a_time(tmp_path):
+    """Memory is bounded by the largest file, not the input: results reach the report a
+    file at a time and nothing keeps them once it has written them."""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{n}}}\nspec:\n  containers: [{{name: a}}]\n"
+    )
+    for index in range(30):
+        text = "---\n".join(pod.format(n=n) for n in range(10))
+        (tmp_path / f"f{index:02d}.yaml").write_text(text)
+    report = Holding()
+    outcome = scan_paths([str(tmp_path)], load_config(), report)
+    assert (report.files, outcome.objects, outcome.denied) == (30, 300, True)
+    assert max(report.alive) <= 10  # the file being reported, never the ones before
