@@ -61,7 +61,7 @@ run: venv certs ## serve the webhook on https://127.0.0.1:$(PORT) (PORT=...), pr
 	$(BIN)/gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()'
 
 .PHONY: test
-test: venv ## run every test (the kind e2e suite is deselected: see make e2e)
+test: venv ## run every test (kind e2e and cluster suites deselected: see make e2e, make cluster-test)
 	$(BIN)/pytest -n auto -q
 
 .PHONY: readme
@@ -105,6 +105,25 @@ kind-down: ## delete the kind cluster
 .PHONY: kind-e2e
 kind-e2e: venv ## kind-up, kind-deploy, e2e, kind-down: the cluster is deleted even on failure
 	hack/kind/kind-e2e.sh
+
+# --- A real control plane: hack/control-plane/, tests/cluster/, README "A real control plane" ---
+CONTROL_PLANE_DIR ?= .control-plane
+
+.PHONY: control-plane
+control-plane: ## build etcd, kube-apiserver and kube-controller-manager once (needs Go; cached by version)
+	hack/control-plane/build.sh >/dev/null
+
+.PHONY: control-plane-up
+control-plane-up: venv control-plane ## start the control plane on loopback and print its kubeconfig
+	$(BIN)/python -m tests.cluster.control_plane up $(CONTROL_PLANE_DIR)
+
+.PHONY: control-plane-down
+control-plane-down: venv ## stop what control-plane-up started
+	$(BIN)/python -m tests.cluster.control_plane down $(CONTROL_PLANE_DIR)
+
+.PHONY: cluster-test
+cluster-test: venv control-plane ## the cluster suite and the kubelet-free e2e scenarios, on the real control plane
+	$(BIN)/pytest -p no:randomly --control-plane -m 'cluster or (e2e and not kubelet)' tests/cluster tests/e2e
 
 PY_CODE := webhook policies gatehouse tests bench hack .ci
 SHELL_SCRIPTS := $(shell git ls-files '*.sh') .ci/run

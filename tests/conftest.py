@@ -16,6 +16,9 @@ from webhook.app import create_app
 # that thread could write between two tests, where no test captures the output.
 audit_log.flush_in_the_foreground()
 
+# The control plane's fixtures, for the cluster suite and the e2e scenarios it runs.
+pytest_plugins = ("tests.cluster.fixtures",)
+
 
 @pytest.fixture(autouse=True)
 def _flush_decision_lines() -> Iterator[None]:

@@ -8,7 +8,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +32,15 @@ class Server:
     ca_file: Path
     log_file: Path
     probe_port: int  # plain HTTP: /healthz, /readyz, /metrics
+    host: str = "127.0.0.1"
 
     @property
     def probe_url(self) -> str:
-        return f"http://127.0.0.1:{self.probe_port}"
+        return f"http://{self.host}:{self.probe_port}"
 
     def probe(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
         """GET ``path`` on the probe port: the status and the body."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=timeout)
+        conn = http.client.HTTPConnection(self.host, self.probe_port, timeout=timeout)
         try:
             conn.request("GET", path)
             response = conn.getresponse()
@@ -90,17 +91,25 @@ def serve(
     workers: int = 2,
     server_name: str = "localhost",
     preexec_fn: Callable[[], None] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    probe_port: int | None = None,
+    command_prefix: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it."""
+    """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it.
+
+    ``command_prefix`` runs it elsewhere (in a network namespace, listening on ``host``).
+    """
     ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
-    port, probe_port = free_port(), free_port()
+    port = port or free_port()
+    probe_port = probe_port or free_port()
     while probe_port == port:
         probe_port = free_port()
     log_file = workdir / f"gunicorn-{port}.log"
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
-        "GATEHOUSE_BIND": f"127.0.0.1:{port}",
-        "GATEHOUSE_PROBE_BIND": f"127.0.0.1:{probe_port}",
+        "GATEHOUSE_BIND": f"{host}:{port}",
+        "GATEHOUSE_PROBE_BIND": f"{host}:{probe_port}",
         "GATEHOUSE_TLS_CERT": str(cert_file),
         "GATEHOUSE_TLS_KEY": str(key_file),
         "GATEHOUSE_WORKERS": str(workers),
@@ -109,14 +118,14 @@ def serve(
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), *GUNICORN_ARGS],
+            [*command_prefix, str(GUNICORN), *GUNICORN_ARGS],
             cwd=REPO,
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=preexec_fn,  # a test's resource limit, nothing threaded
         )
-    server = Server(f"https://127.0.0.1:{port}", port, process, ca_file, log_file, probe_port)
+    server = Server(f"https://{host}:{port}", port, process, ca_file, log_file, probe_port, host)
     try:
         _wait_ready(server, server_name)
         _wait_for_workers(server, workers)
@@ -150,7 +159,7 @@ def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None
         try:
             if server.probe("/readyz", timeout=1)[0] == 200:
                 with (
-                    socket.create_connection(("127.0.0.1", server.port), timeout=1) as raw,
+                    socket.create_connection((server.host, server.port), timeout=1) as raw,
                     context.wrap_socket(raw, server_hostname=server_name),
                 ):
                     return

@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from kubernetes import config
-from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, V1Namespace, VersionApi
+from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, VersionApi
 
+from tests.cluster.fixtures import on_control_plane
+from tests.cluster.gatehouse import ClusterGatehouse
 from tests.e2e import kind
 from tests.e2e.gatehouse import Gatehouse, HelmError
+from tests.e2e.kube import create_namespace
 
 ALLOW_ANY_CONTEXT = "E2E_ALLOW_ANY_CONTEXT"
-NAMESPACE_PREFIX = "gatehouse-e2e-"
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +44,11 @@ def context(setup: kind.KindSetup) -> str:
 
 
 @pytest.fixture(scope="session")
-def api(context: str) -> Iterator[ApiClient]:
+def api(request: pytest.FixtureRequest) -> Iterator[ApiClient]:
+    if on_control_plane(request.config):  # make cluster-test: the admin of the control plane
+        yield request.getfixturevalue("admin_api")
+        return
+    context = request.getfixturevalue("context")
     client = config.new_client_from_config(context=context)  # type: ignore[no-untyped-call]
     try:
         VersionApi(client).get_code(_request_timeout=10)
@@ -71,12 +77,8 @@ def new_namespace(core: CoreV1Api) -> Iterator[Callable[[], str]]:
     created: list[str] = []
 
     def create() -> str:
-        namespace = core.create_namespace(
-            V1Namespace.model_validate({"metadata": {"generateName": NAMESPACE_PREFIX}})
-        )
-        assert namespace.metadata is not None and namespace.metadata.name is not None
-        created.append(namespace.metadata.name)
-        return namespace.metadata.name
+        created.append(create_namespace(core))
+        return created[-1]
 
     yield create
     for name in created:
@@ -91,12 +93,17 @@ def namespace(new_namespace: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="session")
 def gatehouse(
-    setup: kind.KindSetup, context: str, api: ApiClient, namespace: str
-) -> Iterator[Gatehouse]:
+    request: pytest.FixtureRequest, setup: kind.KindSetup, api: ApiClient, namespace: str
+) -> Iterator[Gatehouse | ClusterGatehouse]:
     """The deployed release; its mode and failurePolicy are restored at the end."""
-    if shutil.which("helm") is None:
-        pytest.exit("e2e: helm not found on PATH: https://helm.sh/docs/intro/install/")
-    house = Gatehouse(setup, context, api, probe_namespace=namespace)
+    house: Gatehouse | ClusterGatehouse
+    if on_control_plane(request.config):  # run by the tests next to the control plane
+        house = request.getfixturevalue("cluster_gatehouse")
+    else:
+        if shutil.which("helm") is None:
+            pytest.exit("e2e: helm not found on PATH: https://helm.sh/docs/intro/install/")
+        context = request.getfixturevalue("context")
+        house = Gatehouse(setup, context, api, probe_namespace=namespace)
     try:
         initial = house.settings()
     except HelmError as error:
@@ -107,12 +114,12 @@ def gatehouse(
 
 
 @pytest.fixture
-def enforcing(gatehouse: Gatehouse) -> Gatehouse:
+def enforcing(gatehouse: Gatehouse | ClusterGatehouse) -> Gatehouse | ClusterGatehouse:
     gatehouse.configure("enforce")
     return gatehouse
 
 
 @pytest.fixture
-def dry_run(gatehouse: Gatehouse) -> Gatehouse:
+def dry_run(gatehouse: Gatehouse | ClusterGatehouse) -> Gatehouse | ClusterGatehouse:
     gatehouse.configure("dry-run")
     return gatehouse

@@ -147,30 +147,7 @@ class Gatehouse:
         wait_for("the old Gatehouse pods to be gone", old_pods_gone)
 
     def wait_answering(self, mode: Mode) -> None:
-        """Until Gatehouse judges a root container the way ``mode`` does."""
-        core = CoreV1Api(self.api)
-        probe = V1Pod.model_validate(
-            pod(
-                breaking("no-root-containers"),
-                name="gatehouse-probe",
-                namespace=self.probe_namespace,
-            )
-        )
-
-        def answered() -> bool:
-            try:
-                _, _, headers = core.create_namespaced_pod_with_http_info(
-                    self.probe_namespace, probe, dry_run="All"
-                )
-            except ApiException as error:
-                return (
-                    mode == "enforce"
-                    and error.status == 403
-                    and "Gatehouse denied" in status_message(error)
-                )
-            return mode == "dry-run" and any("would deny" in w for w in warnings(headers))
-
-        wait_for(f"Gatehouse to answer in {mode} mode", answered, timeout=120)
+        wait_answering(self.api, self.probe_namespace, mode)
 
     def _scale(self, replicas: int) -> None:
         metadata = self.deployment().metadata
@@ -194,3 +171,30 @@ class Gatehouse:
         if done.returncode != 0:
             raise HelmError(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
         return done.stdout
+
+
+def wait_answering(api: ApiClient, namespace: str, mode: Mode) -> None:
+    """Until Gatehouse judges a root container in ``namespace`` the way ``mode`` does.
+
+    A server-side dry run: nothing is stored, and the answer is the one the next
+    request of a test meets.
+    """
+    core = CoreV1Api(api)
+    probe = V1Pod.model_validate(
+        pod(breaking("no-root-containers"), name="gatehouse-probe", namespace=namespace)
+    )
+
+    def answered() -> bool:
+        try:
+            _, _, headers = core.create_namespaced_pod_with_http_info(
+                namespace, probe, dry_run="All"
+            )
+        except ApiException as error:
+            return (
+                mode == "enforce"
+                and error.status == 403
+                and "Gatehouse denied" in status_message(error)
+            )
+        return mode == "dry-run" and any("would deny" in w for w in warnings(headers))
+
+    wait_for(f"Gatehouse to answer in {mode} mode", answered, timeout=120)

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from kubernetes.client import ApiException, AppsV1Api, V1Deployment
+from kubernetes.client import ApiException, AppsV1Api, CoreV1Api, V1Deployment, V1Namespace
 from urllib3 import HTTPHeaderDict
 
 T = TypeVar("T")
+
+NAMESPACE_PREFIX = "gatehouse-e2e-"
 
 # RFC 7234 as the API server writes it: 299 - "text", quotes and backslashes escaped.
 _WARNING = re.compile(r'\d{3} \S+ "((?:[^"\\]|\\.)*)"')
@@ -66,6 +68,15 @@ def wait_for(
     return result
 
 
+def wait_pods(core: CoreV1Api, namespace: str, selector: str, count: int) -> None:
+    """Until ``count`` Pods match ``selector``: created, so admitted (running or not)."""
+
+    def created() -> bool:
+        return len(core.list_namespaced_pod(namespace, label_selector=selector).items) == count
+
+    wait_for(f"{count} pods {selector} in namespace {namespace}", created)
+
+
 def wait_ready(apps: AppsV1Api, namespace: str, name: str, replicas: int) -> V1Deployment:
     """Until Deployment ``name`` runs ``replicas`` Ready pods of its current template."""
 
@@ -83,3 +94,22 @@ def wait_ready(apps: AppsV1Api, namespace: str, name: str, replicas: int) -> V1D
         return deployment if done else None
 
     return wait_for(f"{replicas} ready replicas of Deployment {namespace}/{name}", ready)
+
+
+def create_namespace(core: CoreV1Api, name: str | None = None) -> str:
+    """A namespace (``name``, or a fresh one) that Pods can be created in.
+
+    Pods wait for the namespace's ``default`` service account, which a controller
+    makes moments after the namespace: until then the API server refuses them.
+    """
+    metadata = {"name": name} if name else {"generateName": NAMESPACE_PREFIX}
+    created = core.create_namespace(V1Namespace.model_validate({"metadata": metadata}))
+    assert created.metadata is not None and created.metadata.name is not None
+    namespace = created.metadata.name
+
+    def has_default_account() -> bool:
+        accounts = core.list_namespaced_service_account(namespace).items
+        return any(a.metadata is not None and a.metadata.name == "default" for a in accounts)
+
+    wait_for(f"the default service account of namespace {namespace}", has_default_account, 60, 0.2)
+    return namespace

@@ -23,6 +23,7 @@ def test_a_compliant_pod_is_admitted(core: CoreV1Api, namespace: str) -> None:
     assert created.metadata is not None and created.metadata.name == "compliant"
 
 
+@pytest.mark.kubelet  # Ready pods need a node that runs them
 def test_a_compliant_deployment_is_admitted_and_its_pods_start(
     apps: AppsV1Api, namespace: str
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kubernetes.client import AppsV1Api, CoreV1Api, V1Deployment, V1Pod
 
-from tests.e2e.kube import wait_ready
+from tests.e2e.kube import wait_pods
 from tests.e2e.workloads import breaking
 from tests.manifests import deployment, pod
 
@@ -37,7 +37,7 @@ def test_audit_reports_each_running_workload_once_at_its_owner(
             pod(breaking("require-resource-limits"), name="no-limits", namespace=namespace)
         ),
     )
-    wait_ready(apps, namespace, "runs-as-root", 2)  # its ReplicaSet and Pods exist too
+    wait_pods(core, namespace, "app=runs-as-root", 2)  # its ReplicaSet and Pods exist too
 
     # The same kubeconfig and current context as this suite (checked by the fixtures).
     audit = subprocess.run(
