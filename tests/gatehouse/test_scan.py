@@ -7,6 +7,7 @@ must find exactly the objects with a pod spec that a full parse finds.
 import gc
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,16 +193,22 @@ def test_an_alias_yields_the_same_object_so_alias_bombs_stay_small():
 
 
 class Holding(Report):
-    """A report that counts, at each file, the scan results still alive anywhere."""
+    """A report that counts, at each file, the results of this scan still alive anywhere."""
 
-    def __init__(self) -> None:
+    def __init__(self, under: Path) -> None:
         super().__init__(io.StringIO())
+        self.under = str(under)
         self.alive: list[int] = []
         self.files = 0
 
     def add(self, results: Iterable[ObjectResult]) -> None:
         self.files += 1
-        self.alive.append(sum(isinstance(o, ObjectResult) for o in gc.get_objects()))
+        self.alive.append(
+            sum(
+                isinstance(o, ObjectResult) and o.source.startswith(self.under)
+                for o in gc.get_objects()
+            )
+        )
 
     def finish(self, **_: object) -> None:
         """Nothing to close."""
@@ -216,7 +223,7 @@ def test_a_scan_holds_one_files_results_at_a_time(tmp_path):
     for index in range(30):
         text = "---\n".join(pod.format(n=n) for n in range(10))
         (tmp_path / f"f{index:02d}.yaml").write_text(text)
-    report = Holding()
+    report = Holding(tmp_path)
     outcome = scan_paths([str(tmp_path)], load_config(), report)
     assert (report.files, outcome.objects, outcome.denied) == (30, 300, True)
     assert max(report.alive) <= 10  # the file being reported, never the ones before
