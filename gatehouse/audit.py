@@ -21,12 +21,21 @@ findings, is left as ``scan`` prints it: stderr and the status carry it).
 import argparse
 import gc
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from gatehouse.reports import deliver, render, wants_color
+from gatehouse.reports import (
+    Format,
+    OutputError,
+    add_format_option,
+    new_report,
+    open_output,
+    text_width,
+    wants_color,
+)
 from policies.config import Config
 
 if TYPE_CHECKING:
@@ -34,6 +43,8 @@ if TYPE_CHECKING:
     from gatehouse.owners import Judged, Tally
 
 WORST = 10  # offenders listed in the text summary
+# JUnit lists every check that passed, and an audit keeps no clean objects.
+FORMATS: tuple[Format, ...] = ("text", "json", "sarif")
 
 
 def add_parser(
@@ -54,6 +65,7 @@ def add_parser(
             "API error (also when some kinds could not be listed: the report is then partial)"
         ),
     )
+    add_format_option(parser, FORMATS)
     parser.add_argument(
         "--kubeconfig",
         metavar="FILE",
@@ -94,6 +106,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except cluster.ClusterError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
+    if connected.host.startswith("https:") and not connected.verifies_tls:
+        print(
+            f"gatehouse: warning: the kubeconfig turns off TLS verification for {connected.host} "
+            "(insecure-skip-tls-verify): anyone on the way could answer as the API server",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     tally = owners.Tally(config)
     problems, listed = _list(connected, tally, args.namespace, args.page_size, Progress(sys.stderr))
@@ -101,6 +119,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for problem in problems:
         print(f"gatehouse: {problem}", file=sys.stderr)
     if not listed:
+        if len(problems) > 1:  # one fatal line says it all; several deserve a summary
+            print(
+                f"gatehouse: no report: none of the {len(cluster.AUDITED)} kinds could be listed",
+                file=sys.stderr,
+            )
         return 2
     if problems:
         print(
@@ -114,21 +137,23 @@ def run(args: argparse.Namespace, config: Config) -> int:
     elif args.write_reports:
         failed = not _write_reports(connected, tally, args.namespace)
     source = f"cluster:{connected.name}"
-    results = [j.result(source) for j in tally.judged]
-    report = render(
-        results,
-        args.format,
-        color=wants_color(args.output),
-        checked=tally.checked.total(),
-        sections=[summary(tally, source, seconds)],
-        problems=problems,
-    )
-    error = deliver(report, args.output)
-    if error:
-        print(f"gatehouse: {error}", file=sys.stderr)
-    if problems or failed or error:
+    width = text_width(args.output)
+    try:
+        with open_output(args.output, args.format) as out:
+            report = new_report(args.format, out, color=wants_color(args.output), width=width)
+            report.add(j.result(source) for j in tally.judged)
+            report.finish(
+                checked=tally.checked.total(),
+                sections=[summary(tally, source, seconds, width)],
+                problems=problems,
+            )
+    except OutputError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
-    return 1 if any(r.denied for r in results) and not args.exit_zero else 0
+    if problems or failed:
+        return 2
+    denied = any(_denied(j) for j in tally.judged)
+    return 1 if denied and not args.exit_zero else 0
 
 
 def _list(
@@ -213,13 +238,16 @@ class Progress:
             self.stream.flush()
 
 
-def summary(tally: "Tally", source: str, seconds: float) -> str:
+def summary(tally: "Tally", source: str, seconds: float, width: int = 100) -> str:
     """Per policy, per namespace, worst offenders: the text report's overview."""
-    lines = [
+    lines = textwrap.wrap(
         f"Audit of {source}: {tally.seen:,} objects listed in {seconds:.1f} s; "
         f"{tally.checked.total():,} judged, {tally.owned:,} counted under their owners, "
-        f"{tally.exempt:,} in exempt namespaces passed over."
-    ]
+        f"{tally.exempt:,} in exempt namespaces passed over.",
+        width,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
     if not tally.judged:
         return "\n".join(lines)
     per_policy: dict[str, list[Judged]] = {}

@@ -31,6 +31,15 @@ SUMMARY = "env values must not hold literal secrets"
 HINT = "move the value into a Secret and reference it with valueFrom.secretKeyRef"
 NAME_HINT = "rename the variable, and revoke the credential its name exposed"
 WITHHELD = "(name withheld)"
+HELP = (
+    "An env value typed into a manifest lands in git, in `kubectl get -o yaml` and in every "
+    "backup of etcd; `valueFrom.secretKeyRef` keeps it in a Secret that RBAC and encryption "
+    "at rest can protect. A value is flagged when it has the shape of a known credential "
+    "(cloud keys, tokens, private keys, URLs with a password), when its variable's name "
+    "announces a secret (`PASSWORD`, `TOKEN`, `API_KEY`) and the value is not plainly "
+    "something else (a path, a reference, a duration), or when it looks random under a name "
+    "that hints at a key. Ephemeral containers are checked too. The value is never shown."
+)
 
 
 @dataclass(frozen=True)
