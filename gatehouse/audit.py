@@ -25,6 +25,7 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from gatehouse.reports import (
@@ -37,6 +38,7 @@ from gatehouse.reports import (
     wants_color,
 )
 from policies.config import Config
+from policies.rollout import parse_span
 
 if TYPE_CHECKING:
     from gatehouse.cluster import Cluster
@@ -90,6 +92,13 @@ def add_parser(
         help="objects per list request (default: 500)",
     )
     parser.add_argument(
+        "--expiring",
+        metavar="SPAN",
+        type=_span,
+        help="also list the exceptions that lapse within SPAN (14d, 36h, 2w) and the "
+        "workloads that will then start to fail",
+    )
+    parser.add_argument(
         "--exit-zero",
         action="store_true",
         help="exit 0 even when something would be denied (2 still means the audit failed)",
@@ -113,7 +122,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             file=sys.stderr,
         )
     started = time.monotonic()
-    tally = owners.Tally(config)
+    tally = owners.Tally(config, args.at)
     problems, listed = _list(connected, tally, args.namespace, args.page_size, Progress(sys.stderr))
     seconds = time.monotonic() - started
     for problem in problems:
@@ -138,15 +147,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
         failed = not _write_reports(connected, tally, args.namespace)
     source = f"cluster:{connected.name}"
     width = text_width(args.output)
+    sections = [summary(tally, source, seconds, width)]
+    if args.expiring is not None:
+        lapsing = expiring(tally, args.at, args.expiring)
+        if args.format == "text":
+            sections.append(lapsing)
+        else:  # the report's format has no place for it: it goes where problems go
+            print(lapsing, file=sys.stderr)
     try:
         with open_output(args.output, args.format) as out:
             report = new_report(args.format, out, color=wants_color(args.output), width=width)
             report.add(j.result(source) for j in tally.judged)
-            report.finish(
-                checked=tally.checked.total(),
-                sections=[summary(tally, source, seconds, width)],
-                problems=problems,
-            )
+            report.finish(checked=tally.checked.total(), sections=sections, problems=problems)
     except OutputError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
@@ -300,6 +312,39 @@ def summary(tally: "Tally", source: str, seconds: float, width: int = 100) -> st
     return "\n".join(lines)
 
 
+def expiring(tally: "Tally", now: datetime, span: timedelta) -> str:
+    """The exceptions that lapse within ``span`` of ``now``, each with the workloads it
+    lets through today: what starts to fail, and on which day."""
+    horizon = now + span
+    soon = sorted(
+        (e for e in tally.config.exceptions if now <= e.expires < horizon), key=lambda e: e.expires
+    )
+    days = (
+        span.days if span.days * 86_400 == span.total_seconds() else span.total_seconds() / 86_400
+    )
+    if not soon:
+        return f"Exceptions lapsing within {days:g} days: none."
+    lines = [f"Exceptions lapsing within {days:g} days: {len(soon)}"]
+    for exception in soon:
+        covered = [
+            j
+            for j in tally.judged
+            if any(f.mode == "excepted" and f.exception is exception for f in j.findings)
+        ]
+        lines.append(
+            f"  {exception.expiry}  {exception.where}  {exception.policy} in {exception.namespace}"
+            f" (owner: {exception.owner}{', ticket ' + exception.ticket if exception.ticket else ''})"
+        )
+        if not covered:
+            lines.append("      lets nothing through today: nothing starts to fail")
+        (policy,) = [p for p in tally.config.policies if p.policy.id == exception.policy]
+        denies = tally.config.effect_of(policy, exception.expires) == "enforce"
+        for judged in covered:
+            name = f"{judged.kind} {judged.namespace}/{judged.name}"
+            lines.append(f"      {'starts to fail' if denies else 'starts to warn'}: {name}")
+    return "\n".join(lines)
+
+
 def _denied(judged: "Judged") -> bool:
     return any(f.mode == "enforce" for f in judged.findings)
 
@@ -319,6 +364,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         )
 
     return [line(header[0], header[1:]), *(line(f"  {row[0]}", row[1:]) for row in rows)]
+
+
+def _span(text: str) -> timedelta:
+    try:
+        return parse_span(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

@@ -16,11 +16,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse import audit, scan
 from gatehouse.version import installed_version
 from policies.config import ConfigError, load_config
+from policies.rollout import RolloutError, parse_instant
 
 COMMANDS = (scan, audit)
 
@@ -39,7 +41,21 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
+    common.add_argument(
+        "--at",
+        metavar="TIME",
+        type=_instant,
+        help="judge as at TIME, an ISO date (midnight UTC) or date-time with a zone: which "
+        "enforceFrom dates have passed and which exceptions have expired (default: now)",
+    )
     return common
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text, "--at")
+    except RolloutError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--at: ")) from None
 
 
 class _Version(argparse.Action):
@@ -74,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed by argparse
         return exc.code if isinstance(exc.code, int) else 2
+    args.at = args.at or datetime.now(UTC)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, args.at)
     except ConfigError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2

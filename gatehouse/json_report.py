@@ -11,6 +11,7 @@ import orjson
 
 from gatehouse.reports import ObjectResult, Report
 from policies.engine import Finding
+from policies.rollout import PolicyException, show_instant
 
 
 class JsonReport(Report):
@@ -51,7 +52,29 @@ def json_finding(result: ObjectResult, finding: Finding) -> dict[str, Any]:
         "message": violation.message,
         "hint": violation.hint,
         "mode": finding.mode,
+        **rollout_fields(finding),
         **result.extra,
+    }
+
+
+def rollout_fields(finding: Finding) -> dict[str, Any]:
+    """When a scheduled finding starts to deny; the exception that allows it, or that lapsed."""
+    fields: dict[str, Any] = {}
+    if finding.enforce_from is not None:
+        fields["enforceFrom"] = show_instant(finding.enforce_from)
+    if finding.exception is not None:
+        key = "exception" if finding.mode == "excepted" else "exceptionExpired"
+        fields[key] = exception_fields(finding.exception)
+    return fields
+
+
+def exception_fields(exception: PolicyException) -> dict[str, Any]:
+    return {
+        "reason": exception.reason,
+        "owner": exception.owner,
+        "expires": exception.expiry,
+        "ticket": exception.ticket,
+        "config": exception.where,
     }
 
 

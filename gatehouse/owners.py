@@ -29,6 +29,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from gatehouse.reports import ObjectResult
 from policies.base import Json, Violation
@@ -62,8 +63,9 @@ class Judged:
 class Tally:
     """What an audit has seen so far: the findings, and counts for everything else."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, now: datetime | None = None) -> None:
         self.config = config
+        self.now = now  # what enforceFrom dates and exception expiries are judged against
         self.judged: list[Judged] = []  # objects with findings, in listing order
         self.checked: Counter[str] = Counter()  # objects judged, by namespace
         self.owned = 0  # objects counted under a judged owner instead
@@ -116,7 +118,7 @@ class Tally:
         keep: Callable[[list[Finding]], list[Finding]] = list,
     ) -> int:
         self.checked[namespace] += 1
-        findings = tuple(_lean(f) for f in keep(evaluate(obj, self.config)))
+        findings = tuple(_lean(f) for f in keep(evaluate(obj, self.config, now=self.now)))
         if not findings:
             return _CLEAN
         uid = metadata.get("uid")

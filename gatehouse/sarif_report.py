@@ -12,12 +12,14 @@ from urllib.parse import quote
 
 import orjson
 
+from gatehouse.json_report import rollout_fields
 from gatehouse.reports import ObjectResult, Report
 from gatehouse.version import installed_version
-from policies.engine import Finding
+from policies.engine import Finding, exception_note, lapse_note, standing
 from policies.registry import POLICIES
 from policies.workloads import MALFORMED_HELP, MALFORMED_ID, MALFORMED_SUMMARY
 
+LEVELS = {"enforce": "error", "excepted": "note"}
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
@@ -105,16 +107,30 @@ def _result(result: ObjectResult, finding: Finding, index: Mapping[str, int], ur
             "artifactLocation": {"uri": uri},
             "region": {"startLine": line},
         }
-    return {
+    message = f"{who}: {v.message}{lapse_note(finding)}. Fix: {v.hint}."
+    if finding.mode == "scheduled":
+        message = f"{standing(finding)}: {message}"
+    sarif: dict[str, Any] = {
         "ruleId": v.policy,
         "ruleIndex": index[v.policy],
-        "level": "error" if finding.mode == "enforce" else "warning",
-        "message": {"text": f"{who}: {v.message}. Fix: {v.hint}."},
+        "level": LEVELS.get(finding.mode, "warning"),
+        "message": {"text": message},
         "locations": [location],
         "properties": {
             "container": v.container or None,
             "containerType": v.container_kind,
             "mode": finding.mode,
+            **rollout_fields(finding),
             **result.extra,
         },
     }
+    if finding.mode == "excepted" and finding.exception is not None:
+        # Code-scanning UIs show a suppressed result apart, with its justification.
+        sarif["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": exception_note(finding.exception),
+            }
+        ]
+    return sarif

@@ -25,6 +25,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -184,9 +185,9 @@ def workloads(text: str, source: str) -> Iterator[Workload]:
     return Manifest(text, source).workloads()
 
 
-def check(workload: Workload, config: Config) -> ObjectResult:
-    """Run the policies over one workload and locate each finding's field."""
-    findings = tuple(evaluate(workload.obj, config))
+def check(workload: Workload, config: Config, now: datetime | None = None) -> ObjectResult:
+    """Run the policies over one workload as at ``now`` and locate each finding's field."""
+    findings = tuple(evaluate(workload.obj, config, now=now))
     metadata = workload.obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     namespace = metadata.get("namespace")
@@ -203,7 +204,12 @@ def check(workload: Workload, config: Config) -> ObjectResult:
 
 
 def scan_paths(
-    paths: Sequence[str], config: Config, report: Report, *, allow_empty: bool = False
+    paths: Sequence[str],
+    config: Config,
+    report: Report,
+    *,
+    allow_empty: bool = False,
+    now: datetime | None = None,
 ) -> Outcome:
     """Check every workload under ``paths`` into ``report``, a file at a time.
 
@@ -228,7 +234,7 @@ def scan_paths(
             try:
                 source, text = read_text(path)
                 manifest = Manifest(text, source)
-                results = [check(w, config) for w in manifest.workloads()]
+                results = [check(w, config, now) for w in manifest.workloads()]
             except InputError as exc:
                 _problem(outcome, str(exc))
                 continue
@@ -538,7 +544,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 width=text_width(args.output),
                 config=config,
             )
-            outcome = scan_paths(args.paths, config, report, allow_empty=args.allow_empty)
+            outcome = scan_paths(
+                args.paths, config, report, allow_empty=args.allow_empty, now=args.at
+            )
             report.finish(problems=outcome.problems)
     except OutputError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)

@@ -21,9 +21,12 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from gatehouse.reports import DEFAULT_WIDTH, ObjectResult, Report
-from policies.engine import Finding
+from policies.engine import Finding, exception_note, lapse_note, standing
 
 LABEL_WIDTH = 6  # "path  ": the detail lines' values start in one column
+# DENY: admission refuses it. WARN: dry-run, or a policy not enforced yet. EXCEPT: an
+# unexpired exception lets it through (its reason is shown).
+VERDICTS = {"enforce": "DENY", "excepted": "EXCEPT"}
 DETAIL_INDENT = "    "
 WRAP_INDENT = "  "
 
@@ -36,6 +39,7 @@ class TextReport(Report):
         self.workloads = 0
         self.denied = 0
         self.warned_only = 0
+        self.excepted = 0
         self.per_policy: Counter[str] = Counter()
 
     def add(self, results: Iterable[ObjectResult]) -> None:
@@ -43,12 +47,15 @@ class TextReport(Report):
             self.workloads += 1
             if not result.findings:
                 continue
+            counted = [f for f in result.findings if f.mode != "excepted"]
             if result.denied:
                 self.denied += 1
-            else:
+            elif counted:
                 self.warned_only += 1
+            self.excepted += len(result.findings) - len(counted)
             for finding in result.findings:
-                self.per_policy[finding.violation.policy] += 1
+                if finding.mode != "excepted":
+                    self.per_policy[finding.violation.policy] += 1
                 self.out.write(self.block(result, finding) + "\n\n")
 
     def finish(
@@ -63,7 +70,9 @@ class TextReport(Report):
         plural = "" if total == 1 else "s"
         summary = f"{total} workload{plural} scanned, {self.denied} would be denied"
         if self.warned_only:
-            summary += f", {self.warned_only} with dry-run findings only"
+            summary += f", {self.warned_only} with warnings only"
+        if self.excepted:
+            summary += f", {self.excepted} finding{'' if self.excepted == 1 else 's'} excepted"
         lines = [f"{section}\n" for section in sections]
         if self.per_policy:
             counts = ", ".join(f"{policy} {n}" for policy, n in sorted(self.per_policy.items()))
@@ -80,11 +89,14 @@ class TextReport(Report):
         line = result.line_of(finding)
         # Without a line (a cluster's object) the object itself is the place.
         where = f"{result.source}:{line}" if line is not None else result.ref
-        verdict = "DENY" if finding.mode == "enforce" else "WARN"
+        verdict = VERDICTS.get(finding.mode, "WARN")
         head = f"{where}: {verdict} {violation.policy}:"
+        message = violation.message + lapse_note(finding)
+        if finding.mode == "scheduled":
+            message = f"{standing(finding)}: {message}"
         # The head is the first line's indent, which is never broken, not even at a space
         # in a file name.
-        first, *rest = self._wrap(violation.message, first_indent=f"{head} ").split("\n")
+        first, *rest = self._wrap(message, first_indent=f"{head} ").split("\n")
         painted = f"{paint.bold(where)}: {paint.verdict(verdict)} {violation.policy}:"
         lines = [painted + first[len(head) :], *rest]
         inside = [result.named] if line is not None else []
@@ -94,7 +106,17 @@ class TextReport(Report):
         if result.extra:
             owned = ", ".join(f"{key}: {value}" for key, value in result.extra.items())
             details = f"{details} ({owned})" if details else owned
-        for label, text in (("in", details), ("path", violation.path), ("fix", violation.hint)):
+        allowed_by = (
+            exception_note(finding.exception)
+            if finding.mode == "excepted" and finding.exception is not None
+            else ""
+        )
+        for label, text in (
+            ("in", details),
+            ("path", violation.path),
+            ("why", allowed_by),
+            ("fix", violation.hint),
+        ):
             if text:
                 lines.append(self._detail(label, text))
         return "\n".join(lines)
@@ -137,4 +159,4 @@ class Paint:
         return self._style("31;1", text)
 
     def verdict(self, verdict: str) -> str:
-        return self._style("31;1" if verdict == "DENY" else "33", verdict)
+        return self._style({"DENY": "31;1", "EXCEPT": "36"}.get(verdict, "33"), verdict)

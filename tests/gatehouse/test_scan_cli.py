@@ -406,9 +406,7 @@ def test_dry_run_findings_are_reported_but_exit_0(tmp_path, capsys):
     code, out, _ = scan(capsys, "--config", config, path)
     assert code == 0
     assert out.count(" WARN ") == 7 and "DENY" not in out
-    assert out.splitlines()[-1] == (
-        "1 workload scanned, 0 would be denied, 1 with dry-run findings only"
-    )
+    assert out.splitlines()[-1] == ("1 workload scanned, 0 would be denied, 1 with warnings only")
     code, out, _ = scan(capsys, "--config", config, "-f", "sarif", path)
     assert {r["level"] for r in json.loads(out)["runs"][0]["results"]} == {"warning"}
 
