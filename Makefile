@@ -84,7 +84,7 @@ bench-detect: venv ## worst time per env value of the secret detector on adversa
 bench-scan: venv ## workloads/s and peak RSS of gatehouse scan: the real-world sample, 1k, 10k and 100k generated workloads
 	$(BIN)/python -m bench.scan_bench
 
-# --- Local testing on a kind cluster: hack/kind/, tests/e2e/, README "Local testing with kind" ---
+# --- Local testing on a kind cluster: hack/kind/, tests/e2e/, docs/testing.md "Local testing with kind" ---
 
 .PHONY: kind-up
 kind-up: ## create the gatehouse-dev kind cluster (hack/kind/cluster.yaml), or reuse it
@@ -110,7 +110,7 @@ kind-down: ## delete the kind cluster
 kind-e2e: venv ## kind-up, kind-deploy, e2e, kind-down: the cluster is deleted even on failure
 	hack/kind/kind-e2e.sh
 
-# --- A real control plane: hack/control-plane/, tests/cluster/, README "A real control plane" ---
+# --- A real control plane: hack/control-plane/, tests/cluster/, docs/testing.md "A real control plane" ---
 CONTROL_PLANE_DIR ?= .control-plane
 
 .PHONY: control-plane

@@ -1,7 +1,7 @@
 """The cluster suite's wiring, checked by `make test` without Go or a control plane:
 the pins in hack/control-plane/go.mod agree with each other, the Makefile, CI and the
-workflow run the suite, `make test` leaves it out, and the README names every e2e
-scenario that needs a kubelet."""
+workflow run the suite, `make test` leaves it out, and docs/testing.md (where "A real
+control plane in the tests" is documented) names every e2e scenario that needs a kubelet."""
 
 import re
 import subprocess
@@ -105,5 +105,5 @@ def test_some_e2e_scenario_needs_a_kubelet_and_is_left_out() -> None:
 
 
 @pytest.mark.parametrize("name", kubelet_scenarios())
-def test_the_readme_names_each_e2e_scenario_that_needs_a_kubelet(name: str) -> None:
-    assert f"`{name}`" in (REPO / "README.md").read_text()
+def test_the_testing_doc_names_each_e2e_scenario_that_needs_a_kubelet(name: str) -> None:
+    assert f"`{name}`" in (REPO / "docs" / "testing.md").read_text()

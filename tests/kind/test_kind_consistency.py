@@ -138,7 +138,7 @@ def test_the_chart_tests_render_the_release_the_scripts_install() -> None:
 
 def test_rendered_locally_the_deployment_runs_the_loaded_image(local: Rendered) -> None:
     deployment = local.one("Deployment")
-    # deploy.sh and the README name it deployment/$RELEASE.
+    # deploy.sh, the README and docs/testing.md name it deployment/$RELEASE.
     assert deployment["metadata"]["name"] == SETUP.release
     assert deployment["metadata"]["namespace"] == SETUP.namespace
     assert (local.container["image"], local.container["imagePullPolicy"]) == (SETUP.image, "Never")

@@ -1,6 +1,7 @@
 """Print how the secret detector scores on the generated corpus, as a markdown table.
 
-Run: ``.venv/bin/python -m tests.policies.secret_corpus_report`` (the README quotes it).
+Run: ``.venv/bin/python -m tests.policies.secret_corpus_report`` (docs/performance.md
+"Detection quality" quotes it, and the README its headline).
 """
 
 from collections import Counter
