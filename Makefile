@@ -56,6 +56,10 @@ bench: venv ## req/s and p50/p99 of the webhook next to the bare Flask+gunicorn 
 bench-hostile: venv ## each attack on the webhook: the attacker's answer time and a bystander's p99 meanwhile
 	$(BIN)/python -m bench.hostile_bench
 
+.PHONY: bench-tls-keys
+bench-tls-keys: venv ## ECDSA P-256 and RSA-2048: time to make a key, server CPU per TLS handshake
+	$(BIN)/python -m bench.tls_keys_bench
+
 .PHONY: bench-scan
 bench-scan: venv ## objects/s of gatehouse scan over the real-world corpus and a generated set
 	$(BIN)/python -m bench.scan_bench
