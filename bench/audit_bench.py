@@ -12,6 +12,11 @@ text report to /dev/null), timed from start to exit, and its peak RSS is read
 from ``wait4``'s rusage of that very process. An empty cluster gives the
 baseline: interpreter, client and policies.
 
+A second mix is the worst case for memory: half the objects are standalone
+pods and a fifth of all objects violate (run as root, no limits) with no owner
+to answer for them, so the audit keeps a finding for every fifth object. Peak
+RSS at 100k objects should stay within 1.5x of 10k.
+
     make bench-audit          # or: python -m bench.audit_bench [SIZE ...]
 """
 
@@ -148,11 +153,18 @@ def _pod_spec(root: bool = False, limits: bool = True) -> dict[str, Any]:
     return spec
 
 
-def objects(size: int) -> Iterator[tuple[str, str, str, bytes]]:
-    """``(kind, namespace, name, list item JSON)``, owners before what they own."""
-    apps = size * 9 // 10 // (PODS_PER_APP + 2)
+def objects(size: int, violating: float | None = None) -> Iterator[tuple[str, str, str, bytes]]:
+    """``(kind, namespace, name, list item JSON)``, owners before what they own.
+
+    ``violating``: the share of all objects that are standalone pods with findings
+    (then half the objects are standalone pods, and the apps are all clean).
+    """
+    share = 0.1 if violating is None else 0.5
+    apps = int(size * (1 - share)) // (PODS_PER_APP + 2)
     bare = size - apps * (PODS_PER_APP + 2)
     leaky, clean = _pod_spec(root=True), _pod_spec()
+    if violating is not None:
+        leaky = clean
     for app in range(apps):
         namespace, name = f"team-{app % NAMESPACES}", f"app{app}"
         spec = leaky if app % 3 == 0 else clean
@@ -198,6 +210,10 @@ def objects(size: int) -> Iterator[tuple[str, str, str, bytes]]:
                 ),
             )
     no_limits = _pod_spec(limits=False)
+    # Every how many standalone pods one violates.
+    every = 5 if violating is None else max(1, round(bare / (size * violating)))
+    if violating is not None:
+        no_limits = _pod_spec(root=True, limits=False)
     for index in range(bare):
         namespace, name = f"team-{index % NAMESPACES}", f"job{index}"
         yield (
@@ -207,19 +223,19 @@ def objects(size: int) -> Iterator[tuple[str, str, str, bytes]]:
             orjson.dumps(
                 {
                     "metadata": _metadata(name, namespace, f"b-{index}"),
-                    "spec": no_limits if index % 5 == 0 else clean,
+                    "spec": no_limits if index % every == 0 else clean,
                     "status": _STATUS,
                 }
             ),
         )
 
 
-def serve(size: int, pipe: Connection) -> None:
+def serve(size: int, violating: float | None, pipe: Connection) -> None:
     """In its own process: serve ``size`` objects, send the kubeconfig, then, when told
     to stop, the number of list requests."""
     api = FakeApiServer(resources=list(WORKLOADS), token=BEARER)
     by_kind: dict[str, list[tuple[str, str, bytes]]] = {}
-    for kind, namespace, name, body in objects(size):
+    for kind, namespace, name, body in objects(size, violating):
         by_kind.setdefault(kind, []).append((namespace, name, body))
     for kind, items in by_kind.items():
         api.add_encoded(kind, items)
@@ -230,10 +246,12 @@ def serve(size: int, pipe: Connection) -> None:
     pipe.send(sum(1 for r in api.requests if r.method == "GET"))
 
 
-def measure(size: int, workdir: Path) -> None:
-    """Time one audit of ``size`` objects and print its rate and peak RSS."""
+def measure(size: int, workdir: Path, violating: float | None = None) -> float:
+    """Time one audit of ``size`` objects, print its rate and peak RSS; the RSS in MiB."""
     ours, theirs = multiprocessing.Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(size, theirs))
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(size, violating, theirs)
+    )
     server.start()
     path = workdir / "kubeconfig"
     path.write_text(ours.recv())
@@ -256,21 +274,32 @@ def measure(size: int, workdir: Path) -> None:
     if code not in (0, 1) and process.stderr:
         sys.exit(f"gatehouse audit failed ({code}): {process.stderr.read().decode()[-500:]}")
     rate = f"{size / seconds:>7,.0f} objects/s" if size else "  (start-up only)"
+    rss = usage.ru_maxrss / 1024
     print(
         f"  {size:>7,} objects: {seconds:6.2f} s = {rate}, peak RSS "
-        f"{usage.ru_maxrss / 1024:5.1f} MiB ({requests} list requests)"
+        f"{rss:5.1f} MiB ({requests} list requests)",
+        flush=True,
     )
+    return rss
 
 
 def run(sizes: tuple[int, ...] = SIZES) -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores; gatehouse audit as a "
-        "subprocess against the fake API server, page size 500"
+        "subprocess against the fake API server, page size 500",
+        flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="gatehouse-audit-bench-") as tmp:
         measure(0, Path(tmp))  # the baseline: start-up, no objects
+        print("realistic mix (a Deployment, its ReplicaSet and 8 pods per app):", flush=True)
         for size in sizes:
             measure(size, Path(tmp))
+        print("worst case for memory: a fifth of the objects violate, each on its own:")
+        peaks = [measure(size, Path(tmp), violating=0.2) for size in sizes]
+        if len(peaks) > 1:
+            print(
+                f"  peak RSS at {sizes[-1]:,} is {peaks[-1] / peaks[0]:.2f}x that at {sizes[0]:,}"
+            )
 
 
 if __name__ == "__main__":

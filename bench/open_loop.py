@@ -71,8 +71,15 @@ def run(
     rate: float,
     seconds: float,
     conns: int = 8,
+    pool: list[http.client.HTTPSConnection] | None = None,
 ) -> Latencies:
-    """Send ``body`` (or a fresh one from the callable) at the scheduled times; time each."""
+    """Send ``body`` (or a fresh one from the callable) at the scheduled times; time each.
+
+    ``pool``: kept-alive connections to use (and keep) instead of ``conns`` new ones, as
+    the API server keeps its pool across everything that happens to the webhook.
+    """
+    if pool is not None:
+        conns = len(pool)
     parts = urlsplit(url)
     arrivals: queue.SimpleQueue[float | None] = queue.SimpleQueue()
     for at in schedule(rate, seconds, time.monotonic() + 0.2):
@@ -83,9 +90,13 @@ def run(
     failures = [0]
     lock = threading.Lock()
 
-    def connection() -> None:
-        conn = http.client.HTTPSConnection(
-            parts.hostname or "127.0.0.1", parts.port, context=context, timeout=30
+    def connection(index: int) -> None:
+        conn = (
+            pool[index]
+            if pool is not None
+            else http.client.HTTPSConnection(
+                parts.hostname or "127.0.0.1", parts.port, context=context, timeout=30
+            )
         )
         while (at := arrivals.get()) is not None:
             delay = at - time.monotonic()
@@ -107,9 +118,10 @@ def run(
                     results.append(time.monotonic() - at)
                 else:
                     failures[0] += 1
-        conn.close()
+        if pool is None:
+            conn.close()
 
-    threads = [threading.Thread(target=connection) for _ in range(conns)]
+    threads = [threading.Thread(target=connection, args=(i,)) for i in range(conns)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -21,19 +21,32 @@ findings, is left as ``scan`` prints it: stderr and the status carry it).
 import argparse
 import gc
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from gatehouse.reports import deliver, render, wants_color
+from gatehouse.reports import (
+    Format,
+    OutputError,
+    add_format_option,
+    new_report,
+    open_output,
+    text_width,
+    wants_color,
+)
 from policies.config import Config
+from policies.rollout import parse_span
 
 if TYPE_CHECKING:
     from gatehouse.cluster import Cluster
     from gatehouse.owners import Judged, Tally
 
 WORST = 10  # offenders listed in the text summary
+# JUnit lists every check that passed, and an audit keeps no clean objects.
+FORMATS: tuple[Format, ...] = ("text", "json", "sarif")
 
 
 def add_parser(
@@ -54,6 +67,7 @@ def add_parser(
             "API error (also when some kinds could not be listed: the report is then partial)"
         ),
     )
+    add_format_option(parser, FORMATS)
     parser.add_argument(
         "--kubeconfig",
         metavar="FILE",
@@ -78,6 +92,13 @@ def add_parser(
         help="objects per list request (default: 500)",
     )
     parser.add_argument(
+        "--expiring",
+        metavar="SPAN",
+        type=_span,
+        help="also list the exceptions that lapse within SPAN (14d, 36h, 2w) and the "
+        "workloads that will then start to fail",
+    )
+    parser.add_argument(
         "--exit-zero",
         action="store_true",
         help="exit 0 even when something would be denied (2 still means the audit failed)",
@@ -94,13 +115,24 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except cluster.ClusterError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
+    if connected.host.startswith("https:") and not connected.verifies_tls:
+        print(
+            f"gatehouse: warning: the kubeconfig turns off TLS verification for {connected.host} "
+            "(insecure-skip-tls-verify): anyone on the way could answer as the API server",
+            file=sys.stderr,
+        )
     started = time.monotonic()
-    tally = owners.Tally(config)
+    tally = owners.Tally(config, args.at)
     problems, listed = _list(connected, tally, args.namespace, args.page_size, Progress(sys.stderr))
     seconds = time.monotonic() - started
     for problem in problems:
         print(f"gatehouse: {problem}", file=sys.stderr)
     if not listed:
+        if len(problems) > 1:  # one fatal line says it all; several deserve a summary
+            print(
+                f"gatehouse: no report: none of the {len(cluster.AUDITED)} kinds could be listed",
+                file=sys.stderr,
+            )
         return 2
     if problems:
         print(
@@ -114,21 +146,26 @@ def run(args: argparse.Namespace, config: Config) -> int:
     elif args.write_reports:
         failed = not _write_reports(connected, tally, args.namespace)
     source = f"cluster:{connected.name}"
-    results = [j.result(source) for j in tally.judged]
-    report = render(
-        results,
-        args.format,
-        color=wants_color(args.output),
-        checked=tally.checked.total(),
-        sections=[summary(tally, source, seconds)],
-        problems=problems,
-    )
-    error = deliver(report, args.output)
-    if error:
-        print(f"gatehouse: {error}", file=sys.stderr)
-    if problems or failed or error:
+    width = text_width(args.output)
+    sections = [summary(tally, source, seconds, width)]
+    if args.expiring is not None:
+        lapsing = expiring(tally, args.at, args.expiring)
+        if args.format == "text":
+            sections.append(lapsing)
+        else:  # the report's format has no place for it: it goes where problems go
+            print(lapsing, file=sys.stderr)
+    try:
+        with open_output(args.output, args.format) as out:
+            report = new_report(args.format, out, color=wants_color(args.output), width=width)
+            report.add(j.result(source) for j in tally.judged)
+            report.finish(checked=tally.checked.total(), sections=sections, problems=problems)
+    except OutputError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
-    return 1 if any(r.denied for r in results) and not args.exit_zero else 0
+    if problems or failed:
+        return 2
+    denied = any(_denied(j) for j in tally.judged)
+    return 1 if denied and not args.exit_zero else 0
 
 
 def _list(
@@ -213,13 +250,16 @@ class Progress:
             self.stream.flush()
 
 
-def summary(tally: "Tally", source: str, seconds: float) -> str:
+def summary(tally: "Tally", source: str, seconds: float, width: int = 100) -> str:
     """Per policy, per namespace, worst offenders: the text report's overview."""
-    lines = [
+    lines = textwrap.wrap(
         f"Audit of {source}: {tally.seen:,} objects listed in {seconds:.1f} s; "
         f"{tally.checked.total():,} judged, {tally.owned:,} counted under their owners, "
-        f"{tally.exempt:,} in exempt namespaces passed over."
-    ]
+        f"{tally.exempt:,} in exempt namespaces passed over.",
+        width,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
     if not tally.judged:
         return "\n".join(lines)
     per_policy: dict[str, list[Judged]] = {}
@@ -272,6 +312,39 @@ def summary(tally: "Tally", source: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def expiring(tally: "Tally", now: datetime, span: timedelta) -> str:
+    """The exceptions that lapse within ``span`` of ``now``, each with the workloads it
+    lets through today: what starts to fail, and on which day."""
+    horizon = now + span
+    soon = sorted(
+        (e for e in tally.config.exceptions if now <= e.expires < horizon), key=lambda e: e.expires
+    )
+    days = (
+        span.days if span.days * 86_400 == span.total_seconds() else span.total_seconds() / 86_400
+    )
+    if not soon:
+        return f"Exceptions lapsing within {days:g} days: none."
+    lines = [f"Exceptions lapsing within {days:g} days: {len(soon)}"]
+    for exception in soon:
+        covered = [
+            j
+            for j in tally.judged
+            if any(f.mode == "excepted" and f.exception is exception for f in j.findings)
+        ]
+        lines.append(
+            f"  {exception.expiry}  {exception.where}  {exception.policy} in {exception.namespace}"
+            f" (owner: {exception.owner}{', ticket ' + exception.ticket if exception.ticket else ''})"
+        )
+        if not covered:
+            lines.append("      lets nothing through today: nothing starts to fail")
+        (policy,) = [p for p in tally.config.policies if p.policy.id == exception.policy]
+        denies = tally.config.effect_of(policy, exception.expires) == "enforce"
+        for judged in covered:
+            name = f"{judged.kind} {judged.namespace}/{judged.name}"
+            lines.append(f"      {'starts to fail' if denies else 'starts to warn'}: {name}")
+    return "\n".join(lines)
+
+
 def _denied(judged: "Judged") -> bool:
     return any(f.mode == "enforce" for f in judged.findings)
 
@@ -291,6 +364,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         )
 
     return [line(header[0], header[1:]), *(line(f"  {row[0]}", row[1:]) for row in rows)]
+
+
+def _span(text: str) -> timedelta:
+    try:
+        return parse_span(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

@@ -10,7 +10,9 @@ judged, so memory is bounded by the page size, not the cluster.
 Every failure becomes a ``ClusterError`` with one line a person can act on:
 which request failed and, for a 403, the RBAC rule that is missing. The client's
 own exception text is never shown: it carries the response body, which may
-quote an object.
+quote an object. A 404 to a list is told apart: a kind this API server does not
+serve, or a server that is no Kubernetes API server at all (a wrong address in
+the kubeconfig), which stops the audit at once, in one line.
 """
 
 import os
@@ -109,12 +111,17 @@ def scope(namespace: str | None) -> str:
 
 @dataclass
 class Cluster:
-    """A connected API client; ``name`` is what reports call the cluster."""
+    """A connected API client; ``name`` is what reports call the cluster.
+
+    ``verifies_tls`` is False when the kubeconfig says ``insecure-skip-tls-verify``.
+    """
 
     api: client.ApiClient
     name: str
     host: str
+    verifies_tls: bool = True
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    _is_api_server: bool | None = field(default=None, repr=False)
 
     def call(self, request: Callable[[], T], action: Action) -> T:
         """``request()``, retried while the server says to slow down; errors as ClusterError."""
@@ -148,7 +155,12 @@ class Cluster:
         token: str | None = None
         while True:
             query = [("limit", page_size), *([("continue", token)] if token else [])]
-            page = self.call(partial(self._get, path, query), action)
+            try:
+                page = self.call(partial(self._get, path, query), action)
+            except ClusterError as exc:
+                if exc.status == 404:
+                    raise self._not_found(kind, path) from None
+                raise
             try:
                 body = orjson.loads(page)
                 items, metadata = body.get("items") or [], body.get("metadata") or {}
@@ -182,6 +194,33 @@ class Cluster:
         if not 200 <= response.status <= 299:
             raise ApiException.from_response(http_resp=response, body=None, data=None)
         return bytes(body)
+
+    def _not_found(self, kind: Kind, path: str) -> ClusterError:
+        """A 404 to a list: this kind is not served here, or this is no API server at all."""
+        if self._is_api_server is None:
+            self._is_api_server = self._answers_discovery()
+        if not self._is_api_server:
+            return ClusterError(
+                f"not a Kubernetes API server: {self.host} answered 404 to GET {path} and "
+                f"has no API discovery at /api; check the server address of {self.name} in "
+                "the kubeconfig",
+                status=404,
+                fatal=True,
+            )
+        return ClusterError(
+            f"cannot list {kind.resource}: the API server does not serve "
+            f"{kind.api_version} {kind.kind} (404)",
+            status=404,
+        )
+
+    def _answers_discovery(self) -> bool:
+        """Whether GET /api answers the API server's discovery document (``APIVersions``)."""
+        try:
+            body = self._get("/api", [])
+            document = orjson.loads(body)
+        except (ApiException, urllib3.exceptions.HTTPError, orjson.JSONDecodeError):
+            return False
+        return isinstance(document, dict) and document.get("kind") == "APIVersions"
 
     def _explain(self, exc: ApiException, action: Action, retries: int) -> ClusterError:
         status = exc.status or 0
@@ -247,7 +286,11 @@ def connect(kubeconfig: str | None, context: str | None) -> Cluster:
     except (ConfigException, OSError) as exc:
         # The loader's messages name files, keys and contexts, never credentials.
         raise ClusterError(f"cannot load the cluster configuration: {exc}", fatal=True) from None
-    return Cluster(client.ApiClient(configuration), name, str(configuration.host))
+    verifies_tls = bool(configuration.verify_ssl)
+    if not verifies_tls:
+        # urllib3 would warn on every request; the audit says it once (Cluster.verifies_tls).
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    return Cluster(client.ApiClient(configuration), name, str(configuration.host), verifies_tls)
 
 
 def _in_a_pod_without_kubeconfig() -> bool:

@@ -20,7 +20,7 @@ from kubernetes import client
 from gatehouse.cluster import TIMEOUT, Action, Cluster, ClusterError, scope
 from gatehouse.owners import Judged
 from policies.config import Config
-from policies.engine import Finding
+from policies.engine import Finding, exception_note
 from policies.workloads import MALFORMED_ID
 
 GROUP, VERSION, PLURAL = "wgpolicyk8s.io", "v1alpha2", "policyreports"
@@ -56,7 +56,7 @@ def build(
         results.extend(_result(obj, policy, found, now) for policy, found in by_policy.items())
     summary = {
         outcome: sum(r["result"] == outcome for r in results)
-        for outcome in ("fail", "warn", "error")
+        for outcome in ("fail", "warn", "error", "skip")
     }
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
@@ -67,21 +67,30 @@ def build(
             "labels": {"app.kubernetes.io/managed-by": SOURCE},
         },
         "scope": {"apiVersion": "v1", "kind": "Namespace", "name": namespace},
-        "summary": {"pass": passed, **summary, "skip": 0},
+        "summary": {"pass": passed, **summary},
         "results": results,
     }
 
 
 def _result(obj: Judged, policy: str, findings: list[Finding], now: float) -> dict[str, Any]:
     denied = any(f.mode == "enforce" for f in findings)
-    properties = {"mode": "enforce" if denied else "dry-run"}
+    excepted = all(f.mode == "excepted" for f in findings)
+    properties = {"mode": "enforce" if denied else "excepted" if excepted else "dry-run"}
+    if excepted and findings[0].exception is not None:
+        properties["exception"] = exception_note(findings[0].exception)
     if obj.owned:
         properties.update(owned=str(obj.owned), pods=str(obj.pods))
     return {
         "source": SOURCE,
         "policy": policy,
         "rule": policy,
-        "result": "error" if policy == MALFORMED_ID else "fail" if denied else "warn",
+        "result": "error"
+        if policy == MALFORMED_ID
+        else "fail"
+        if denied
+        else "skip"
+        if excepted
+        else "warn",
         "severity": SEVERITY.get(policy, "medium"),
         "scored": True,
         # The policies' messages never quote an env value.

@@ -1,40 +1,37 @@
-"""What ``gatehouse scan`` and ``gatehouse audit`` print: text, JSON or SARIF.
+"""What ``gatehouse scan`` and ``gatehouse audit`` print: text, JSON, SARIF or JUnit XML.
 
 Both commands hand over the same neutral input, one ``ObjectResult`` per
 checked object whether it was read from a file or from a cluster, so a person
-or a CI system that reads one report reads the other. Rendering is pure: a
-list of results in, a string out; ``deliver`` is where a report leaves the
-program, for every command.
+or a CI system that reads one report reads the other. A report is written as
+results come: ``add`` takes one file's (or one batch's) results and writes
+what it can at once, ``finish`` writes the summary, so a scan of a hundred
+thousand workloads holds one file's results at a time, not all of them.
+``render`` is the same thing into a string, for a command that has collected
+its results anyway (the audit).
 
 Nothing here ever prints a value from a manifest: only kinds, names, field
 paths and the policies' own messages, which never quote an env value.
 """
 
+import argparse
+import io
 import os
+import shutil
 import sys
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from policies.engine import Finding
-from policies.registry import POLICIES
-from policies.workloads import MALFORMED_ID
 
-Format = Literal["text", "json", "sarif"]
-FORMATS: tuple[Format, ...] = ("text", "json", "sarif")
+if TYPE_CHECKING:
+    from policies.config import Config
 
-SARIF_SCHEMA = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
-# valid-pod-spec is reported by policies/workloads.py, not by a registered policy.
-_MALFORMED_SUMMARY = "the object must have the shape the Kubernetes API requires"
-_MALFORMED_HELP = (
-    "A field Gatehouse reads has the wrong type, for example an env value written as an "
-    "unquoted number or a container that is not an object. The API server rejects such an "
-    "object too; `kubectl apply --dry-run=server -f FILE` shows its own message."
-)
+Format = Literal["text", "json", "sarif", "junit"]
+FORMATS: tuple[Format, ...] = ("text", "json", "sarif", "junit")
+DEFAULT_WIDTH = 100  # columns of a text report that goes to no terminal (CI logs, files)
+MIN_WIDTH = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +65,75 @@ class ObjectResult:
         """``Kind/namespace/name``, or ``Kind/name`` when the object names no namespace."""
         return "/".join(p for p in (self.kind, self.namespace, self.name) if p)
 
+    @property
+    def named(self) -> str:
+        """``Kind namespace/name`` as a person reads it, ``Kind name`` without a namespace."""
+        if self.namespace:
+            return f"{self.kind} {self.namespace}/{self.name}"
+        return f"{self.kind} {self.name}"
+
     def line_of(self, finding: Finding) -> int | None:
         return self.field_lines.get(finding.violation.path, self.line)
+
+
+class Report:
+    """A report being written to ``out``: ``add`` results as they come, then ``finish``."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def add(self, results: Iterable[ObjectResult]) -> None:
+        """Write what can be written of ``results`` (one file's, or one batch's) now."""
+        raise NotImplementedError
+
+    def finish(
+        self,
+        *,
+        checked: int | None = None,
+        sections: Sequence[str] = (),
+        problems: Sequence[str] = (),
+    ) -> None:
+        """Close the report.
+
+        ``checked`` is how many objects were checked when the results held only
+        those with findings (an audit keeps no clean objects); ``sections`` are
+        paragraphs a command adds to the text report before its summary;
+        ``problems`` say why the report is incomplete (text: a line each; SARIF:
+        a failed invocation with a notification each; JUnit: an error each;
+        JSON, a list of findings, has no place for them: the command says so on
+        stderr and by its exit status).
+        """
+        raise NotImplementedError
+
+
+def new_report(
+    fmt: Format,
+    out: TextIO,
+    *,
+    color: bool = False,
+    width: int = DEFAULT_WIDTH,
+    config: "Config | None" = None,
+) -> Report:
+    """A report in ``fmt``; ``color`` and ``width`` shape the text format only, and
+    ``config`` (which policies apply where) the JUnit format, which lists passes too."""
+    # Imported here: a run pays only for the format it writes (orjson, XML escaping).
+    if fmt == "json":
+        from gatehouse.json_report import JsonReport
+
+        return JsonReport(out)
+    if fmt == "sarif":
+        from gatehouse.sarif_report import SarifReport
+
+        return SarifReport(out)
+    if fmt == "junit":
+        from gatehouse.junit_report import JunitReport
+
+        if config is None:
+            raise ValueError("a JUnit report needs the config: it lists the checks that passed")
+        return JunitReport(out, config)
+    from gatehouse.text_report import TextReport
+
+    return TextReport(out, color=color, width=width)
 
 
 def render(
@@ -77,217 +141,68 @@ def render(
     fmt: Format,
     *,
     color: bool = False,
+    width: int = DEFAULT_WIDTH,
+    config: "Config | None" = None,
     checked: int | None = None,
     sections: Sequence[str] = (),
     problems: Sequence[str] = (),
 ) -> str:
-    """The report in ``fmt``; ``color`` adds ANSI colours to the text format only.
+    """The whole report in ``fmt`` as a string."""
+    out = io.StringIO()
+    report = new_report(fmt, out, color=color, width=width, config=config)
+    report.add(results)
+    report.finish(checked=checked, sections=sections, problems=problems)
+    return out.getvalue()
 
-    ``checked`` is how many objects were checked when ``results`` holds only
-    those with findings (an audit keeps no clean objects); ``sections`` are
-    paragraphs a command adds to the text report before its summary;
-    ``problems`` say why the report is incomplete (text: a line each; SARIF: a
-    failed invocation with a notification each; JSON, a list of findings, has no
-    place for them: the command says so on stderr and by its exit status).
+
+class OutputError(Exception):
+    """The report's file cannot be written; the message names it."""
+
+
+@contextmanager
+def open_output(output: str | None, fmt: Format) -> Iterator[TextIO]:
+    """Where the report goes: the file ``output`` (UTF-8), or standard output.
+
+    On standard output the text report takes the terminal's encoding and
+    escapes what it cannot show (``\\xe9`` on an ASCII or cp1252 console)
+    rather than failing; JSON, SARIF and JUnit are UTF-8 whatever the locale,
+    as their specifications say. Raises OutputError when the file cannot be
+    opened or written.
     """
-    if fmt == "json":
-        return render_json(results)
-    if fmt == "sarif":
-        return render_sarif(results, problems=problems)
-    return render_text(results, color=color, checked=checked, sections=sections, problems=problems)
-
-
-def render_text(
-    results: Sequence[ObjectResult],
-    *,
-    color: bool = False,
-    checked: int | None = None,
-    sections: Sequence[str] = (),
-    problems: Sequence[str] = (),
-) -> str:
-    """A block per object with findings, one line per finding, then a summary."""
-    paint = _Paint(color)
-    blocks = [_text_block(r, paint) for r in results if r.findings]
-    per_policy = Counter(f.violation.policy for r in results for f in r.findings)
-    denied = sum(r.denied for r in results)
-    warned_only = sum(bool(r.findings) and not r.denied for r in results)
-    total = len(results) if checked is None else checked
-    plural = "" if total == 1 else "s"
-    summary = f"{total} workload{plural} scanned, {denied} would be denied"
-    if warned_only:
-        summary += f", {warned_only} with dry-run findings only"
-    lines = ["\n\n".join(blocks) + "\n"] if blocks else []
-    lines.extend(f"{section}\n" for section in sections)
-    if per_policy:
-        counts = ", ".join(f"{policy} {n}" for policy, n in sorted(per_policy.items()))
-        lines.append(f"Findings: {counts}")
-    else:
-        lines.append(paint.ok("No findings."))
-    lines.append(paint.bold(summary))
-    lines.extend(paint.problem(f"Incomplete report: {problem}") for problem in problems)
-    return "\n".join(lines) + "\n"
-
-
-def _text_block(result: ObjectResult, paint: "_Paint") -> str:
-    where = result.source if result.line is None else f"{result.source}:{result.line}"
-    namespaced = f"{result.namespace}/{result.name}" if result.namespace else result.name
-    header = f"{paint.bold(where)}  {result.kind} {paint.bold(namespaced)}"
-    header += "".join(f"  {key}: {value}" for key, value in result.extra.items())
-    rows = [
-        (
-            f.violation.policy,
-            f.violation.container_label or "-",
-            f"L{line}" if (line := result.line_of(f)) is not None else "-",
-            f.violation.path,
-            f.violation.message,
-        )
-        for f in result.findings
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [header]
-    for finding, row in zip(result.findings, rows, strict=True):
-        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        hint = paint.dim(f"→ {finding.violation.hint}")
-        lines.append(f"  {paint.mode(finding.mode)}  {cells}  {hint}")
-    return "\n".join(lines)
-
-
-class _Paint:
-    """ANSI styles when colour is on, plain text otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def _style(self, code: str, text: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.enabled else text
-
-    def bold(self, text: str) -> str:
-        return self._style("1", text)
-
-    def dim(self, text: str) -> str:
-        return self._style("2", text)
-
-    def ok(self, text: str) -> str:
-        return self._style("32", text)
-
-    def problem(self, text: str) -> str:
-        return self._style("31;1", text)
-
-    def mode(self, mode: str) -> str:
-        return self._style("31;1", "DENY") if mode == "enforce" else self._style("33", "WARN")
-
-
-def render_json(results: Sequence[ObjectResult]) -> str:
-    """A flat list of findings, one object each, in input order."""
-    findings = [
-        {
-            "file": r.source,
-            "line": r.line_of(f),
-            "objectLine": r.line,
-            "kind": r.kind,
-            "namespace": r.namespace,
-            "name": r.name,
-            "policy": f.violation.policy,
-            "container": f.violation.container or None,
-            "containerType": f.violation.container_kind,
-            "path": f.violation.path,
-            "message": f.violation.message,
-            "hint": f.violation.hint,
-            "mode": f.mode,
-            **r.extra,
-        }
-        for r in results
-        for f in r.findings
-    ]
-    return _json_text(findings)
-
-
-def render_sarif(results: Sequence[ObjectResult], *, problems: Sequence[str] = ()) -> str:
-    """SARIF 2.1.0 with one rule per policy, as GitHub code scanning reads it.
-
-    ``problems`` make the run's invocation unsuccessful, with a notification each.
-    """
-    from urllib.parse import quote  # here: text reports should not pay for the import
-
-    rules = _sarif_rules()
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
-    uris = {r.source: quote(r.source.replace("\\", "/")) for r in results}
-    sarif_results = [
-        _sarif_result(r, f, index, uris[r.source]) for r in results for f in r.findings
-    ]
-    driver: dict[str, Any] = {"name": "gatehouse", "rules": rules}
-    version = _version()
-    if version:
-        driver["version"] = version
-    run: dict[str, Any] = {"tool": {"driver": driver}, "results": sarif_results}
-    if problems:
-        run["invocations"] = [
-            {
-                "executionSuccessful": False,
-                "toolExecutionNotifications": [
-                    {"level": "error", "message": {"text": problem}} for problem in problems
-                ],
-            }
-        ]
-    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return _json_text(log)
-
-
-def _sarif_rules() -> list[dict[str, Any]]:
-    described = [(p.id, p.summary, sys.modules[p.check.__module__].__doc__) for p in POLICIES]
-    described.append((MALFORMED_ID, _MALFORMED_SUMMARY, _MALFORMED_HELP))
-    return [
-        {
-            "id": rule_id,
-            "shortDescription": {"text": summary},
-            "help": {"text": (doc or summary).strip()},
-            "defaultConfiguration": {"level": "error"},
-        }
-        for rule_id, summary, doc in described
-    ]
-
-
-def _sarif_result(
-    result: ObjectResult, finding: Finding, index: Mapping[str, int], uri: str
-) -> Any:
-    v = finding.violation
-    who = f"{result.ref}, container {v.container_label}" if v.container else result.ref
-    location: dict[str, Any] = {
-        "logicalLocations": [
-            {"name": v.path, "fullyQualifiedName": f"{result.ref}/{v.path}", "kind": "member"}
-        ]
-    }
-    line = result.line_of(finding)
-    if line is not None:
-        location["physicalLocation"] = {
-            "artifactLocation": {"uri": uri},
-            "region": {"startLine": line},
-        }
-    return {
-        "ruleId": v.policy,
-        "ruleIndex": index[v.policy],
-        "level": "error" if finding.mode == "enforce" else "warning",
-        "message": {"text": f"{who}: {v.message}. Fix: {v.hint}."},
-        "locations": [location],
-        "properties": {
-            "container": v.container or None,
-            "containerType": v.container_kind,
-            "mode": finding.mode,
-            **result.extra,
-        },
-    }
-
-
-def deliver(report: str, output: str | None) -> str | None:
-    """Write ``report`` to ``output`` (stdout when None); the error message if that fails."""
-    if output is None:
-        sys.stdout.write(report)
-        return None
+    if output is not None:
+        try:
+            file = open(output, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        with file:
+            yield file
+        return
+    stdout = sys.stdout
+    binary = getattr(stdout, "buffer", None)
+    if fmt == "text" or binary is None:
+        if isinstance(stdout, io.TextIOWrapper):
+            stdout.reconfigure(errors="backslashreplace")
+        yield stdout
+        return
+    stdout.flush()
+    utf8 = io.TextIOWrapper(binary, encoding="utf-8", errors="backslashreplace", newline="\n")
     try:
-        Path(output).write_text(report, encoding="utf-8")
-    except OSError as exc:
-        return f"{output}: cannot write: {exc.strerror or exc}"
-    return None
+        yield utf8
+    finally:
+        try:
+            utf8.flush()
+        finally:
+            utf8.detach()  # standard output stays open for whoever writes next
+
+
+def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[Format]) -> None:
+    parser.add_argument(
+        "-f",
+        "--format",
+        choices=formats,
+        default="text",
+        help="report format (default: text)",
+    )
 
 
 def wants_color(output: str | None) -> bool:
@@ -295,19 +210,13 @@ def wants_color(output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _json_text(value: object) -> str:
-    # Imported here: orjson pulls in uuid, json and platform, a tenth of the start-up
-    # of a text scan (a CI step), and only JSON and SARIF need it.
-    import orjson
-
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n"
-
-
-def _version() -> str | None:
-    # Imported here: importlib.metadata is slow to import and only SARIF needs it.
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gatehouse")
-    except PackageNotFoundError:
-        return None
+def text_width(output: str | None) -> int:
+    """Columns for the text report: ``COLUMNS`` when set, else the terminal's, else 100."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    elif output is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    else:
+        width = DEFAULT_WIDTH
+    return max(width, MIN_WIDTH)

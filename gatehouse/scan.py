@@ -13,6 +13,9 @@ finding the line of its field at no extra cost.
 
 A secret must never reach the terminal: error messages name the file, the line
 and libyaml's fixed description of the problem, never a snippet of the input.
+
+Results are reported file by file as they are read (gatehouse/reports.py), so
+memory holds one file's objects and results at a time, however large the input.
 """
 
 import argparse
@@ -21,19 +24,30 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from gatehouse.reports import ObjectResult, deliver, render, wants_color
+from gatehouse.reports import (
+    FORMATS,
+    ObjectResult,
+    OutputError,
+    Report,
+    add_format_option,
+    new_report,
+    open_output,
+    text_width,
+    wants_color,
+)
 from policies.base import Json
-from policies.config import Config
+from policies.config import Config, yaml_problem
 from policies.engine import evaluate
 from policies.workloads import has_pod_spec
 
@@ -56,6 +70,16 @@ _RESOLVER = Resolver()
 
 class InputError(Exception):
     """A manifest cannot be read; the message names the file and line, never the content."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a scan found across all its input, beyond the report itself."""
+
+    files: int = 0  # files (or standard input) read
+    objects: int = 0  # Kubernetes objects among them, workloads or not
+    denied: bool = False
+    problems: list[str] = field(default_factory=list)  # why the report is incomplete
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +133,7 @@ def manifest_paths(paths: Sequence[str]) -> Iterator[str]:
 
 def read_text(path: str) -> tuple[str, str]:
     """The source label and the UTF-8 text of a file, or of standard input for ``-``."""
-    label = STDIN_LABEL if path == STDIN else path
+    label = STDIN_LABEL if path == STDIN else printable(path)
     try:
         data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
     except OSError as exc:
@@ -121,20 +145,49 @@ def read_text(path: str) -> tuple[str, str]:
         raise InputError(f"{label}:{line}: not UTF-8 text") from None
 
 
+def printable(path: str) -> str:
+    """``path`` as reports can show it: a file name that is not UTF-8 (Linux allows any
+    bytes) has its odd bytes escaped, ``\\xff``, instead of breaking every format."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
+class Manifest:
+    """One manifest's text: the objects with a pod spec in it, and how many objects in all."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.text = text
+        self.source = source
+        self.objects = 0  # counted while ``workloads`` is iterated
+
+    def workloads(self) -> Iterator[Workload]:
+        """The objects with a pod spec, also inside ``kind: List``.
+
+        Other objects pass without a look; a document that is not a mapping is an error.
+        """
+        _check_syntax(self.text, self.source)
+        for offset, document in _documents(self.text):
+            look = _look(document)
+            if look == "object":
+                self.objects += 1
+            elif look == "parse":
+                for found in _parse(document, self.source, offset):
+                    self.objects += 1
+                    if found is not None:
+                        yield found
+
+
 def workloads(text: str, source: str) -> Iterator[Workload]:
-    """The objects with a pod spec in one manifest's text, also inside ``kind: List``.
-
-    Other objects pass without a look; a document that is not a mapping is an error.
-    """
-    _check_syntax(text, source)
-    for offset, document in _documents(text):
-        if _may_hold_workload(document):
-            yield from _parse(document, source, offset)
+    """The objects with a pod spec in one manifest's text (``Manifest.workloads``)."""
+    return Manifest(text, source).workloads()
 
 
-def check(workload: Workload, config: Config) -> ObjectResult:
-    """Run the policies over one workload and locate each finding's field."""
-    findings = tuple(evaluate(workload.obj, config))
+def check(workload: Workload, config: Config, now: datetime | None = None) -> ObjectResult:
+    """Run the policies over one workload as at ``now`` and locate each finding's field."""
+    findings = tuple(evaluate(workload.obj, config, now=now))
     metadata = workload.obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     namespace = metadata.get("namespace")
@@ -150,40 +203,108 @@ def check(workload: Workload, config: Config) -> ObjectResult:
     )
 
 
-def scan_paths(paths: Sequence[str], config: Config) -> tuple[list[ObjectResult], list[str]]:
-    """A result for every workload under ``paths``, and a message for every unreadable file.
+def scan_paths(
+    paths: Sequence[str],
+    config: Config,
+    report: Report,
+    *,
+    allow_empty: bool = False,
+    now: datetime | None = None,
+) -> Outcome:
+    """Check every workload under ``paths`` into ``report``, a file at a time.
 
-    The cycle collector is off meanwhile: reading allocates millions of
-    short-lived objects and no cycles, so it would find nothing and cost a fifth
-    of the time.
+    A file that cannot be read is named on stderr as soon as it is met and makes
+    the report incomplete; so do a Helm chart's templates (one line per chart:
+    they are not manifests until rendered) and, unless ``allow_empty``, input
+    without a single Kubernetes object, which is most often a pipeline whose
+    first command failed. The cycle collector is off meanwhile: reading
+    allocates millions of short-lived objects and no cycles, so it would find
+    nothing and cost a fifth of the time.
     """
-    results: list[ObjectResult] = []
-    errors: list[str] = []
+    outcome = Outcome()
+    charts: dict[str, int] = {}  # chart directory -> templates met in it
     collecting = gc.isenabled()
     gc.disable()
     try:
         for path in manifest_paths(paths):
+            chart = helm_chart_of(path)
+            if chart is not None:
+                charts[chart] = charts.get(chart, 0) + 1
+                continue
             try:
                 source, text = read_text(path)
-                results.extend(check(w, config) for w in workloads(text, source))
+                manifest = Manifest(text, source)
+                results = [check(w, config, now) for w in manifest.workloads()]
             except InputError as exc:
-                errors.append(str(exc))
+                _problem(outcome, str(exc))
+                continue
+            outcome.files += 1
+            outcome.objects += manifest.objects
+            outcome.denied = outcome.denied or any(r.denied for r in results)
+            report.add(results)
     finally:
         if collecting:
             gc.enable()
-    return results, errors
+    for chart, templates in charts.items():
+        _problem(outcome, _chart_problem(chart, templates))
+    if not (outcome.objects or outcome.problems or allow_empty):
+        _problem(outcome, _nothing_checked(paths, outcome.files))
+    return outcome
+
+
+def helm_chart_of(path: str) -> str | None:
+    """The chart's directory when ``path`` is one of a Helm chart's templates: a file
+    under a ``templates`` directory that has a ``Chart.yaml`` beside it."""
+    if path == STDIN:
+        return None
+    directory = os.path.dirname(path)
+    while directory and os.path.basename(directory) != "templates":
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    if not directory:
+        return None
+    chart = os.path.dirname(directory) or "."
+    return chart if _is_chart(chart) else helm_chart_of(chart)
+
+
+@lru_cache(maxsize=1024)
+def _is_chart(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "Chart.yaml"))
+
+
+def _chart_problem(chart: str, templates: int) -> str:
+    what = (
+        "template is not a manifest"
+        if templates == 1
+        else (f"{templates} templates are not manifests")
+    )
+    shown = printable(chart)
+    return (
+        f"{shown}: a Helm chart; its {what} until Helm renders them: "
+        f"helm template {shown} | gatehouse scan -"
+    )
+
+
+def _nothing_checked(paths: Sequence[str], files: int) -> str:
+    named = ", ".join(STDIN_LABEL if p == STDIN else printable(p) for p in paths)
+    if not files:
+        return f"nothing was checked: no manifest files (*.yaml, *.yml, *.json) in {named}"
+    return f"nothing was checked: no Kubernetes objects in {named} (--allow-empty accepts that)"
+
+
+def _problem(outcome: Outcome, message: str) -> None:
+    print(f"gatehouse: {message}", file=sys.stderr)
+    outcome.problems.append(message)
 
 
 def _check_syntax(text: str, source: str) -> None:
     try:
         yaml.CSafeLoader(text).raw_parse()
-    except yaml.MarkedYAMLError as exc:
-        # libyaml's problem texts are fixed strings; the mark's snippet would quote the line.
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise InputError(f"{source}:{line}: not valid YAML ({exc.problem})") from None
-    except yaml.reader.ReaderError as exc:
-        line = text.encode()[: exc.position].count(b"\n") + 1
-        raise InputError(f"{source}:{line}: not valid YAML ({exc.reason})") from None
+    except yaml.YAMLError as exc:
+        line, problem = yaml_problem(exc, text)
+        raise InputError(f"{source}:{line}: not valid YAML ({problem})") from None
 
 
 def _documents(text: str) -> Iterator[tuple[int, str]]:
@@ -203,23 +324,25 @@ def _documents(text: str) -> Iterator[tuple[int, str]]:
         offset += text.count("\n", start, end)
 
 
-def _may_hold_workload(document: str) -> bool:
-    """False only when plain block-style text shows a top level with no workload kind.
+def _look(document: str) -> Literal["parse", "object", "none"]:
+    """What a quick look at plain block-style text can tell without parsing.
 
-    Every top-level key of a block mapping starts a line at column 0, so reading
-    those lines finds the real ``kind`` unless it is written in a way this does
-    not read, and every such way answers True.
+    ``object``: an object whose kind holds no pod spec; ``none``: no object (only
+    comments, or a mapping without ``kind``); ``parse``: anything else. Every
+    top-level key of a block mapping starts a line at column 0, so reading those
+    lines finds the real ``kind`` unless it is written in a way this does not
+    read, and every such way answers ``parse``.
     """
     body = document
     if document.startswith("---"):
         marker, _, body = document.partition("\n")
         if not _BARE_MARKER.fullmatch(marker):
-            return True
+            return "parse"
     first = _FIRST_CONTENT.search(body)
     if first is None:
-        return False  # only comments: an empty document
+        return "none"  # only comments: an empty document
     if first.group()[0] in " \t":
-        return True
+        return "parse"
     kinds = []  # a fake `kind:` line inside a quoted scalar can only add to these
     for number, match in enumerate(_TOP_LEVEL_LINE.finditer("\n" + body)):
         line = match.group(1)
@@ -227,14 +350,17 @@ def _may_hold_workload(document: str) -> bool:
             if line.startswith("kind:"):
                 kind = _PLAIN_KIND_LINE.fullmatch(line)
                 if kind is None:
-                    return True
+                    return "parse"
                 kinds.append(kind.group(1))
         elif number == 0 or not _ITEM_OR_END_LINE.fullmatch(line):
-            return True
-    return any(has_pod_spec(k) or k.endswith("List") for k in kinds)
+            return "parse"
+    if any(has_pod_spec(k) or k.endswith("List") for k in kinds):
+        return "parse"
+    return "object" if kinds else "none"
 
 
-def _parse(document: str, source: str, offset: int) -> Iterator[Workload]:
+def _parse(document: str, source: str, offset: int) -> Iterator[Workload | None]:
+    """The objects in one document: a Workload each, None for one without a pod spec."""
     try:
         for node, merge_keys in _compose(document):
             try:
@@ -348,7 +474,7 @@ class _Builder:
         return self.merge_keys and any(key.tag == _MERGE for key, _ in node.value)
 
 
-def _objects(obj: object, node: yaml.Node, source: str, offset: int) -> Iterator[Workload]:
+def _objects(obj: object, node: yaml.Node, source: str, offset: int) -> Iterator[Workload | None]:
     if obj is None:
         return
     if not isinstance(obj, dict):
@@ -368,6 +494,8 @@ def _objects(obj: object, node: yaml.Node, source: str, offset: int) -> Iterator
             yield from _objects(item, item_node, source, offset)
     elif has_pod_spec(kind):
         yield Workload(source, obj, node, offset)
+    elif isinstance(kind, str):
+        yield None  # an object all the same: it passes
 
 
 def add_parser(
@@ -385,7 +513,8 @@ def add_parser(
         ),
         epilog=(
             "exit status: 0 nothing would be denied (dry-run findings are reported only), "
-            "1 something would be denied, 2 usage error or unreadable/invalid input"
+            "1 something would be denied, 2 usage error, unreadable or invalid input, or no "
+            "Kubernetes object found at all"
         ),
     )
     parser.add_argument(
@@ -395,17 +524,33 @@ def add_parser(
         help="a manifest file, a directory (searched recursively for *.yaml, *.yml, *.json; "
         "hidden directories skipped) or - for standard input",
     )
+    add_format_option(parser, FORMATS)
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="input without any Kubernetes object passes (by default it is an error: in a "
+        "pipeline it most often means the command before gatehouse failed)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    results, errors = scan_paths(args.paths, config)
-    if errors:
-        print("\n".join(f"gatehouse: {e}" for e in errors), file=sys.stderr)
+    try:
+        with open_output(args.output, args.format) as out:
+            report = new_report(
+                args.format,
+                out,
+                color=wants_color(args.output),
+                width=text_width(args.output),
+                config=config,
+            )
+            outcome = scan_paths(
+                args.paths, config, report, allow_empty=args.allow_empty, now=args.at
+            )
+            report.finish(problems=outcome.problems)
+    except OutputError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)
         return 2
-    report = render(results, args.format, color=wants_color(args.output))
-    failure = deliver(report, args.output)
-    if failure:
-        print(f"gatehouse: {failure}", file=sys.stderr)
+    if outcome.problems:
         return 2
-    return 1 if any(r.denied for r in results) else 0
+    return 1 if outcome.denied else 0

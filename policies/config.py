@@ -93,16 +93,39 @@ def load_config(path: str | os.PathLike[str] | None = None, now: datetime | None
     """
     source = Path(path) if path is not None else DEFAULT_CONFIG
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: not UTF-8 text") from None
+    try:
+        raw = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where} not valid YAML") from None
+        line, problem = yaml_problem(exc, text)
+        raise ConfigError(f"{source}:{line}: not valid YAML ({problem})") from None
+    # A tag the safe constructor knows but the value does not fit (`!!int twelve`): its
+    # message quotes the value.
+    except (ValueError, TypeError, OverflowError):
+        raise ConfigError(f"{source}: not valid YAML (a value that does not fit its tag)") from None
     return parse_config(raw if raw is not None else {}, str(source), now)
+
+
+def yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """The 1-based line and libyaml's description of what is wrong with ``text``.
+
+    libyaml's descriptions are fixed strings (``mapping values are not allowed in
+    this context``); the error's own text is not used, as its snippet would quote
+    the line, which may hold a secret.
+    """
+    if isinstance(exc, yaml.reader.ReaderError):
+        return text.encode()[: exc.position].count(b"\n") + 1, str(exc.reason)
+    if isinstance(exc, yaml.constructor.ConstructorError):  # its text quotes the tag
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        return line, "a value that does not fit its tag"
+    if isinstance(exc, yaml.MarkedYAMLError):
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        return line, str(exc.problem or exc.context or "not valid YAML")
+    return 1, "not valid YAML"
 
 
 class _Invalid(ValueError):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from policies.base import NO_DEADLINE, Deadline, Json, Violation
 from policies.config import Config, PolicyConfig
-from policies.rollout import PolicyException
+from policies.rollout import PolicyException, show_instant
 from policies.workloads import MalformedObject, pod_specs
 
 # enforce: denies. dry-run: would deny, a warning. scheduled: will deny from a date, a
@@ -134,3 +134,28 @@ def in_ephemeral_containers(findings: list[Finding]) -> list[Finding]:
     added to it later is judged at the pod, by the webhook and the audit alike.
     """
     return [f for f in findings if f.violation.container_kind == "ephemeralContainer"]
+
+
+def lapse_note(finding: Finding) -> str:
+    """`` (exception expired on 2027-02-01 (owner: team-payments))`` when one lapsed, else ""."""
+    lapsed = finding.lapsed
+    if lapsed is None:
+        return ""
+    return f" (exception expired on {lapsed.expiry} (owner: {lapsed.owner}))"
+
+
+def standing(finding: Finding) -> str:
+    """What a finding that does not deny means for now, in a few words."""
+    if finding.mode == "dry-run":
+        return "would deny"
+    if finding.mode == "scheduled" and finding.enforce_from is not None:
+        return f"will be denied from {show_instant(finding.enforce_from)}"
+    if finding.mode == "excepted" and finding.exception is not None:
+        return f"excepted until {finding.exception.expiry} (owner: {finding.exception.owner})"
+    return "not blocking"
+
+
+def exception_note(exception: PolicyException) -> str:
+    """``reason (owner: team-payments, until 2027-02-01, ticket SEC-1)``: why it is allowed."""
+    ticket = f", ticket {exception.ticket}" if exception.ticket else ""
+    return f"{exception.reason} (owner: {exception.owner}, until {exception.expiry}{ticket})"

@@ -8,7 +8,9 @@ their env is as readable as any other.
 What counts as a secret is decided by ``policies.secret_detectors``. A
 violation names the variable and the detector, never the value nor anything
 derived from it (not even its length), because violations travel to API
-clients, audit logs and CI output.
+clients, audit logs and CI output. A variable whose *name* holds a credential
+(a token pasted into the name field) is a violation of its own, and its name is
+withheld from every message.
 """
 
 import hashlib
@@ -20,24 +22,39 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from policies.base import PodSpec, SettingsError, Violation
-from policies.secret_detectors import detect
+from policies.secret_detectors import detect, detect_in_name
 
 ID = "no-plaintext-secrets"
-SETTINGS_KEYS: tuple[str, ...] = ()
+SETTINGS_KEYS = ("reportPublicKeys",)
 EXEMPTION_KEYS = ("envNames",)
 SUMMARY = "env values must not hold literal secrets"
 HINT = "move the value into a Secret and reference it with valueFrom.secretKeyRef"
+NAME_HINT = "rename the variable, and revoke the credential its name exposed"
+WITHHELD = "(name withheld)"
+HELP = (
+    "An env value typed into a manifest lands in git, in `kubectl get -o yaml` and in every "
+    "backup of etcd; `valueFrom.secretKeyRef` keeps it in a Secret that RBAC and encryption "
+    "at rest can protect. A value is flagged when it has the shape of a known credential "
+    "(cloud keys, tokens, private keys, URLs with a password), when its variable's name "
+    "announces a secret (`PASSWORD`, `TOKEN`, `API_KEY`) and the value is not plainly "
+    "something else (a path, a reference, a duration), or when it looks random under a name "
+    "that hints at a key. Ephemeral containers are checked too. The value is never shown."
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """``exempt_env_names``: glob patterns (``LEGACY_*``) of env var names never flagged.
+    """``exempt_env_names``: glob patterns (``LEGACY_*``) of env var names whose values are
+    never flagged. Matched case-sensitively, as Kubernetes treats ``db_password`` and
+    ``DB_PASSWORD`` as two different variables. A name that itself holds a credential
+    is reported all the same.
 
-    Matched case-sensitively, as Kubernetes treats ``db_password`` and
-    ``DB_PASSWORD`` as two different variables.
+    ``report_public_keys``: also report keys public by design (Stripe ``pk_live_``,
+    Sentry DSNs, Supabase anon keys), for a cluster that wants even those in Secrets.
     """
 
     exempt_env_names: tuple[str, ...] = ()
+    report_public_keys: bool = False
 
 
 def parse_settings(raw: Mapping[str, object]) -> Settings:
@@ -47,7 +64,10 @@ def parse_settings(raw: Mapping[str, object]) -> Settings:
     names = exemptions.get("envNames") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise SettingsError("exemptions.envNames: expected a list of strings")
-    return Settings(exempt_env_names=tuple(names))
+    report_public_keys = raw.get("reportPublicKeys", False)
+    if not isinstance(report_public_keys, bool):
+        raise SettingsError(f"reportPublicKeys: expected true or false, got {report_public_keys!r}")
+    return Settings(exempt_env_names=tuple(names), report_public_keys=report_public_keys)
 
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
@@ -56,20 +76,36 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
         for index, var in enumerate(container.spec.get("env") or []):
             pod.deadline.check()  # a detection is bounded: this bounds a container of thousands
             name, value = var.get("name", ""), var.get("value")
-            if not value or (settings.exempt_env_names and _exempt(name, settings)):
-                continue  # no literal (valueFrom, or empty), or an accepted name
-            label = _remembered_detect(name, value)
-            if label is not None:
+            where = f"{container.path}.env[{index}]"
+            in_name = detect_in_name(name)
+            if in_name is not None:
+                message = f"env {WITHHELD} holds a literal {in_name} in its name"
                 violations.append(
                     Violation(
                         ID,
                         container.name,
                         container.kind,
-                        f"{container.path}.env[{index}].value",
-                        f"env {name} holds a literal {label}",
+                        f"{where}.name",
+                        message,
+                        NAME_HINT,
+                        fingerprint(name, ""),  # two pasted tokens read alike: tell them apart
+                    )
+                )
+            if not value or (settings.exempt_env_names and _exempt(name, settings)):
+                continue  # no literal (valueFrom, or empty), or an accepted name
+            label = _remembered_detect(name, value, settings.report_public_keys)
+            if label is not None:
+                shown = name if in_name is None else WITHHELD
+                violations.append(
+                    Violation(
+                        ID,
+                        container.name,
+                        container.kind,
+                        f"{where}.value",
+                        f"env {shown} holds a literal {label}",
                         HINT,
                         fingerprint(name, value),
-                        env_name=name,
+                        env_name=shown,  # a name that holds a secret is kept nowhere
                     )
                 )
     return violations
@@ -111,13 +147,13 @@ _verdicts: dict[int, str | None] = {}
 _verdicts_lock = threading.Lock()
 
 
-def _remembered_detect(name: str, value: str) -> str | None:
-    key = hash((name, value))
+def _remembered_detect(name: str, value: str, report_public_keys: bool) -> str | None:
+    key = hash((name, value, report_public_keys))
     try:
         return _verdicts[key]
     except KeyError:
         pass
-    label = detect(name, value)
+    label = detect(name, value, report_public_keys=report_public_keys)
     with _verdicts_lock:
         if len(_verdicts) >= _CACHE_SIZE:
             del _verdicts[next(iter(_verdicts))]  # oldest first

@@ -22,6 +22,14 @@ SUMMARY = "containers must run as a non-root user, unprivileged"
 HINT = "set securityContext.runAsNonRoot: true and a non-zero runAsUser (pod or container)"
 PRIVILEGED_HINT = "remove securityContext.privileged (or set it to false)"
 CAPABILITY_HINT = "add only the capabilities the process needs, never SYS_ADMIN or ALL"
+HELP = (
+    "The image's default user is unknown and is often root, so a container passes only when "
+    "`runAsNonRoot: true` or a non-zero `runAsUser` is in effect; the container's "
+    "`securityContext` overrides the pod's, field by field. Ephemeral containers "
+    "(`kubectl debug`) are judged like the others. With `denyPrivileged` (on by default) a "
+    "privileged container, or one that adds the `SYS_ADMIN` or `ALL` capabilities, is "
+    "refused too, whatever its user: either is root on the node in all but name."
+)
 # Capabilities that amount to root on the node, as the kernel spells them without CAP_.
 ROOT_CAPABILITIES = ("SYS_ADMIN", "ALL")
 

@@ -1,6 +1,7 @@
 """The policies Gatehouse runs, in a fixed order, checked when the program starts.
 
-Each policy is one module exposing ``ID``, ``SUMMARY``, ``SETTINGS_KEYS``,
+Each policy is one module exposing ``ID``, ``SUMMARY``, ``HELP`` (a paragraph
+for reports' rule help, Markdown with backticks only), ``SETTINGS_KEYS``,
 ``parse_settings`` and ``check``; a module that lacks one fails at import, not
 in the middle of an admission review.
 """
@@ -19,6 +20,7 @@ from policies.base import PodSpec, Violation
 class Policy:
     id: str
     summary: str
+    help: str
     settings_keys: tuple[str, ...]
     exemption_keys: tuple[str, ...]
     parse_settings: Callable[[Mapping[str, object]], Any]
@@ -29,6 +31,7 @@ def _register(module: ModuleType) -> Policy:
     policy = Policy(
         id=module.ID,
         summary=module.SUMMARY,
+        help=module.HELP,
         settings_keys=tuple(module.SETTINGS_KEYS),
         exemption_keys=tuple(getattr(module, "EXEMPTION_KEYS", ())),
         parse_settings=module.parse_settings,

@@ -17,6 +17,13 @@ SETTINGS_KEYS = ("require",)
 SUMMARY = "containers must set CPU and memory limits"
 KNOWN = ("limits.cpu", "limits.memory", "requests.cpu", "requests.memory")
 DEFAULT_REQUIRED = ("limits.cpu", "limits.memory")
+HELP = (
+    "Without limits one container can starve a node. Every container and init container "
+    "sets the resources the config requires (`limits.cpu` and `limits.memory` by default) "
+    "to a positive quantity: an empty string or a zero in any spelling counts as unset, and "
+    "a value that is not a Kubernetes quantity is reported as such. Ephemeral containers "
+    "cannot carry resources and are exempt."
+)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ from typing import Any
 from policies.base import LIST_FIELDS, NO_DEADLINE, Deadline, Json, PodSpec, Violation
 
 MALFORMED_ID = "valid-pod-spec"
+MALFORMED_SUMMARY = "the object must have the shape the Kubernetes API requires"
+MALFORMED_HELP = (
+    "A field Gatehouse reads has the wrong type, for example an env value written as an "
+    "unquoted number or a container that is not an object. The API server rejects such an "
+    "object too; `kubectl apply --dry-run=server -f FILE` shows its own message."
+)
 _MALFORMED_HINT = (
     "fix the manifest so it matches the Kubernetes API schema (kubectl apply --dry-run=server)"
 )

@@ -12,6 +12,10 @@ from tests.server import Server, serve
 from webhook import audit_log
 from webhook.app import create_app
 
+# Decision lines are batched and, in the server, written by a thread every 0.2 s; here
+# that thread could write between two tests, where no test captures the output.
+audit_log.flush_in_the_foreground()
+
 # The control plane's fixtures, for the cluster suite and the e2e scenarios it runs.
 pytest_plugins = ("tests.cluster.fixtures",)
 

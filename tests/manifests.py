@@ -121,3 +121,26 @@ def debugged(obj: dict[str, Any], *ephemeral: dict[str, Any]) -> dict[str, Any]:
     added = copy.deepcopy(obj)
     added["spec"].setdefault("ephemeralContainers", []).extend(ephemeral)
     return added
+
+
+# A GitHub token pasted into an env var's *name* field, built from parts: the name is itself
+# the secret, so no output may show it.
+TOKEN_NAME = "gh" + "p_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
+
+
+def token_named_container(name: str = "app") -> dict[str, Any]:
+    """A compliant container but for two env vars named with a token: one from a Secret,
+    one with a literal that is a secret too."""
+    return container(
+        name,
+        env=[
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": TOKEN_NAME, "valueFrom": {"secretKeyRef": {"name": "app", "key": "k"}}},
+            {"name": TOKEN_NAME, "value": DB_URL},
+        ],
+    )
+
+
+def shows_any_part(secret: str, text: str, piece: int = 8) -> bool:
+    """``text`` holds ``secret`` or any ``piece`` characters of it in a row."""
+    return any(secret[i : i + piece] in text for i in range(len(secret) - piece + 1))

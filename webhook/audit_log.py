@@ -36,11 +36,12 @@ class _Lines:
         self._pending: list[bytes] = []
         self._size = 0
         self._flusher_started = False
+        self.background = True  # a thread writes pending lines every FLUSH_SECONDS
 
     def write(self, line: bytes) -> None:
         batch = b""
         with self._lock:
-            if not self._flusher_started:
+            if self.background and not self._flusher_started:
                 self._flusher_started = True
                 threading.Thread(target=self._flush_forever, daemon=True).start()
             if self._size + len(line) > PIPE_BUF:
@@ -76,6 +77,15 @@ class _Lines:
 
 _lines = _Lines()
 flush = _lines.flush
+
+
+def flush_in_the_foreground() -> None:
+    """From now on lines are written only by ``flush`` or when a batch is full, never
+    by a thread at a moment of its own: for a process that must know when its output
+    happens (the tests, whose output is captured test by test)."""
+    _lines.background = False
+
+
 atexit.register(flush)
 os.register_at_fork(after_in_child=_lines.forked)
 

@@ -6,7 +6,7 @@ warnings, and a pod with hundreds of violations must not produce a megabyte.
 
 from typing import Any
 
-from policies.engine import Finding
+from policies.engine import Finding, lapse_note, standing
 from policies.rollout import show_instant
 from webhook.decision import Decision
 from webhook.review import Review
@@ -88,25 +88,6 @@ def describe(finding: Finding) -> str:
     v = finding.violation
     who = f"container {v.container_label}: " if v.container_kind else ""
     return f"[{v.policy}] {who}{v.message} ({v.path}){lapse_note(finding)}. Fix: {v.hint}"
-
-
-def lapse_note(finding: Finding) -> str:
-    """`` (exception expired on 2027-02-01 (owner: team-payments))`` when one lapsed, else ""."""
-    lapsed = finding.lapsed
-    if lapsed is None:
-        return ""
-    return f" (exception expired on {lapsed.expiry} (owner: {lapsed.owner}))"
-
-
-def standing(finding: Finding) -> str:
-    """What a finding that does not deny means for now, in a few words."""
-    if finding.mode == "dry-run":
-        return "would deny"
-    if finding.mode == "scheduled" and finding.enforce_from is not None:
-        return f"will be denied from {show_instant(finding.enforce_from)}"
-    if finding.mode == "excepted" and finding.exception is not None:
-        return f"excepted until {finding.exception.expiry} (owner: {finding.exception.owner})"
-    return "not blocking"
 
 
 def warnings(decision: Decision) -> list[str]:

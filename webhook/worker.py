@@ -15,10 +15,12 @@ Nothing a client does holds up another client for long:
 - judging a review has a budget of its own (``review_budget``, in the app), so
   the loop is never busy with one request for longer than that.
 - connections are capped per worker (and, if asked, per client address). Near
-  the cap, idle kept-alive connections are closed oldest first; at the cap a new
-  connection takes the place of the oldest that has not sent a byte, or else of
-  the one idle the longest, or else of the request that has been arriving the
-  longest. A connection whose answer is being sent is never the one shed.
+  the cap, idle connections that served a single request are closed oldest
+  first; at the cap a new connection takes the place of the oldest that has not
+  sent a byte, or else of the one idle the longest (those that served a single
+  request first), or else of the request that has been arriving the longest. A
+  connection whose answer is being sent, or whose request is being judged, is
+  never the one shed.
 - a malformed chunked framing is refused at once with a 400, as soon as the
   bytes that prove it are in, never handed to the app to fail in.
 
@@ -37,13 +39,17 @@ import heapq
 import itertools
 import math
 import os
+import queue
 import selectors
 import signal
 import socket
 import ssl
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -74,6 +80,14 @@ STOP_LINGER = 2.0  # seconds a stopping worker keeps idle connections, as gthrea
 # once idle for IDLE_GRACE seconds: the API server reconnects, a flood does not.
 SHED_IDLE_ABOVE = 0.75
 IDLE_GRACE = 1.0
+# A request whose body is larger than this is judged on the worker's side thread, so
+# the loop goes on serving the others meanwhile: judging costs about a microsecond a
+# byte at worst, so what stays on the loop holds it for a few milliseconds at most, and
+# what goes to the thread is bounded by the review budget.
+SIDE_THREAD_BYTES = 64 * 1024
+# How often the interpreter lets another thread run: while the side thread judges, the
+# loop gets the GIL back within this, not within the default 5 ms.
+SWITCH_INTERVAL = 0.001
 RECV_SIZE = 64 * 1024
 TURN_BYTES = 1024 * 1024  # what one connection may read before the others get a turn
 SEND_SIZE = 256 * 1024
@@ -90,7 +104,7 @@ MAX_CHUNKS = 65_536
 _FRAMING_FIELD = (b"content-length", b"transfer-encoding", b"expect")
 
 Listener = Literal["admission", "probes"]
-State = Literal["silent", "reading", "sending", "idle", "closing"]
+State = Literal["silent", "reading", "judging", "sending", "idle", "closing"]
 
 
 class _MalformedFraming(Exception):
@@ -267,8 +281,12 @@ class _Conn:
         self.out = memoryview(b"")  # the answer (or a "100 Continue") still to send
         self.interim = False  # what is sent is a "100 Continue": reading goes on after it
         self.keep = False  # whether the connection serves another request after it
+        self.served = 0  # requests answered on it
         self.rest = b""  # what arrived behind the request answered
         self.closed = False
+
+
+_JUDGED = object()  # the poller's mark for the side thread's "an answer is ready" pipe
 
 
 class _Deadlines:
@@ -342,6 +360,9 @@ class GatehouseWorker(Worker):
         # Candidates for shedding, each in the order its members entered the state (dicts
         # keep insertion order, and each entry goes in when it enters): oldest first.
         self._silent: dict[_Conn, None] = {}
+        # Idle connections that have served one request (a flood's pattern, or a one-off
+        # client), and those that served more (the API server's pool): the first go first.
+        self._idle_once: dict[_Conn, None] = {}
         self._idle: dict[_Conn, None] = {}
         self._reading: dict[_Conn, None] = {}
         self._per_peer: Counter[str] = Counter()
@@ -352,6 +373,11 @@ class GatehouseWorker(Worker):
         self._tls: RotatingContext | None = None
         self._roles: dict[int, Listener] = {}
         self._warnings = RateLimitedWarnings()
+        # Large reviews, judged one at a time off the loop (see SIDE_THREAD_BYTES).
+        self._side: ThreadPoolExecutor | None = None
+        self._judged: queue.SimpleQueue[tuple[_Conn, _Outbox, bool]] = queue.SimpleQueue()
+        self._wake_read = self._wake_write = -1  # a pipe made in the worker, after the fork
+        self._counting = threading.Lock()  # nr is counted from both threads
         # Read once: a worker's config never changes (a reload starts new workers).
         self._max_conns = self.options.max_connections
         self._pre_request = self.cfg.pre_request
@@ -375,6 +401,9 @@ class GatehouseWorker(Worker):
 
         self._body_limit = MAX_BODY_BYTES
         self._tls = RotatingContext(self.options.tls_files)
+        self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gatehouse-judge")
+        self._wake_read, self._wake_write = os.pipe()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         for listener in self.sockets:
             port = listener.getsockname()[1]
             self._roles[port] = "probes" if port == self.options.probe_port else "admission"
@@ -387,6 +416,9 @@ class GatehouseWorker(Worker):
     def run(self) -> None:
         # gunicorn points the signal wake-up fd at this pipe: a SIGTERM wakes the loop.
         self._poller.register(self.PIPE[0], selectors.EVENT_READ, None)
+        if self._wake_read >= 0:
+            os.set_blocking(self._wake_read, False)
+            self._poller.register(self._wake_read, selectors.EVENT_READ, _JUDGED)
         while self.alive:
             self._accept_while(len(self._conns) < self._max_conns or self._sheddable())
             self._serve_once()
@@ -398,12 +430,14 @@ class GatehouseWorker(Worker):
         self.alive = False
         self._accept_while(False)
         stop = time.monotonic()
-        for conn in list(self._idle):
+        for conn in [*self._idle_once, *self._idle]:
             self._deadlines.set(conn, min(conn.deadline, stop + STOP_LINGER), len(self._conns))
         while self._conns and time.monotonic() < stop + self.cfg.graceful_timeout:
             self._serve_once()
         for conn in list(self._conns):
             self._close(conn)
+        if self._side is not None:
+            self._side.shutdown(wait=True)  # a judgement under way ends at its budget
         self._poller.close()
         for listener in self.sockets:
             listener.close()
@@ -428,6 +462,8 @@ class GatehouseWorker(Worker):
         for key, _ in self._poller.select(HEARTBEAT):
             if key.data is None:
                 self._drain_wakeups()
+            elif key.data is _JUDGED:
+                self._take_judged()
             elif isinstance(key.data, _Conn):
                 self._on_ready(key.data)
             else:
@@ -494,15 +530,16 @@ class GatehouseWorker(Worker):
         return True
 
     def _sheddable(self) -> bool:
-        return bool(self._idle or self._silent or self._reading)
+        return bool(self._silent or self._idle_once or self._idle or self._reading)
 
     def _shed_one(self, why: str, for_peer: str | None) -> bool:
         """Close one connection to make room, cheapest loss first: the oldest that has not
         sent a byte of a request (a flood's, or a client yet to speak), then the one idle
-        the longest (the API server's pool is busy: its connections are idle briefly and
-        go to the back each time), then the request arriving the longest. With
-        ``for_peer``, only that address's. False: nothing could be shed."""
-        for table in (self._silent, self._idle, self._reading):
+        the longest among those that served a single request (an idle flood's), then
+        among the others (the API server's pool: its connections serve request after
+        request and go to the back each time), then the request arriving the longest.
+        With ``for_peer``, only that address's. False: nothing could be shed."""
+        for table in (self._silent, self._idle_once, self._idle, self._reading):
             victim = next((c for c in table if for_peer is None or c.peer == for_peer), None)
             if victim is not None:
                 self._close(victim)
@@ -511,24 +548,26 @@ class GatehouseWorker(Worker):
         return False
 
     def _shed_idle(self, now: float) -> None:
-        """Near the cap, close idle connections oldest first, down to SHED_IDLE_ABOVE."""
+        """Near the cap, close the idle connections that served a single request, oldest
+        first, down to SHED_IDLE_ABOVE; those that keep serving stay until the cap needs
+        their place."""
         keep = int(self._max_conns * SHED_IDLE_ABOVE)
-        while len(self._conns) > keep and self._idle:
-            oldest = next(iter(self._idle))
+        while len(self._conns) > keep and self._idle_once:
+            oldest = next(iter(self._idle_once))
             if now - oldest.since < IDLE_GRACE:
                 break
             self._close(oldest)
             self._warnings.warn("connection shed: idle near the connection cap", remote=oldest.peer)
 
     def _enter(self, conn: _Conn, state: State, deadline: float, now: float) -> None:
-        for table in (self._silent, self._idle, self._reading):
+        for table in (self._silent, self._idle_once, self._idle, self._reading):
             table.pop(conn, None)
         conn.state = state
         conn.since = now
         if state == "silent":
             self._silent[conn] = None
         elif state == "idle":
-            self._idle[conn] = None
+            (self._idle if conn.served > 1 else self._idle_once)[conn] = None
         elif state == "reading":
             self._reading[conn] = None
         self._deadlines.set(conn, deadline, len(self._conns))
@@ -621,8 +660,50 @@ class GatehouseWorker(Worker):
                 bytes(incoming.data[incoming.end :]),
             )
         outbox = _Outbox(conn.sock)
+        size = incoming.announced if incoming.length is None else incoming.length
+        if whole and size > SIDE_THREAD_BYTES and self._side is not None:
+            self._judge_aside(conn, request, outbox, self._side)
+            return
         conn.keep = self._answer(conn, request, whole, outbox) and whole
         self._respond(conn, bytes(outbox.data))
+
+    def _judge_aside(
+        self, conn: _Conn, request: bytes, outbox: _Outbox, side: ThreadPoolExecutor
+    ) -> None:
+        """Answer a large request on the side thread; the loop serves the others meanwhile.
+
+        The connection leaves the poller (nothing it sends is read till its answer is
+        out) and is never shed; its deadline still holds."""
+        now = time.monotonic()
+        self._enter(conn, "judging", now + self.options.request_deadline, now)
+        self._poller.unregister(conn.sock)
+
+        def judge() -> None:
+            try:
+                keep = self._answer(conn, request, True, outbox)
+            except Exception:  # _answer turns every failure into an answer; this is a bug
+                self.log.exception("Error judging a large request")
+                keep = False
+            self._judged.put((conn, outbox, keep))
+            with contextlib.suppress(OSError):
+                os.write(self._wake_write, b"!")
+
+        side.submit(judge)
+
+    def _take_judged(self) -> None:
+        """Send the answers the side thread has finished."""
+        with contextlib.suppress(BlockingIOError):
+            os.read(self._wake_read, 4096)
+        while True:
+            try:
+                conn, outbox, keep = self._judged.get_nowait()
+            except queue.Empty:
+                return
+            if conn.closed:
+                continue  # overdue while it was judged: nobody to answer
+            self._poller.register(conn.sock, conn.events, conn)
+            conn.keep = keep
+            self._respond(conn, bytes(outbox.data))
 
     def _receive(self, client: socket.socket, incoming: _IncomingRequest) -> tuple[int, bool]:
         """Read what the client sent (on TLS, the first reads make the handshake): the
@@ -681,10 +762,11 @@ class GatehouseWorker(Worker):
             req._expected_100_continue = False  # type: ignore[attr-defined]  # sent already
             resp, environ = wsgi.create(req, client, conn.address, conn.server, self.cfg)
             environ["gatehouse.listener"] = conn.listener
-            self.nr += 1
-            if self.nr >= self.max_requests and self.alive:
-                self.log.info("Autorestarting worker after current request.")
-                self.alive = False
+            with self._counting:
+                self.nr += 1
+                if self.nr >= self.max_requests and self.alive:
+                    self.log.info("Autorestarting worker after current request.")
+                    self.alive = False
             if not self.alive:
                 resp.force_close()
             # The stubs' start_response type lacks the exc_info argument PEP 3333 has.
@@ -711,6 +793,7 @@ class GatehouseWorker(Worker):
                 self.log.exception("Exception in post_request hook")
 
     def _respond(self, conn: _Conn, answer: bytes) -> None:
+        conn.served += 1
         conn.out = memoryview(answer)
         conn.interim = False
         now = time.monotonic()
@@ -791,6 +874,8 @@ class GatehouseWorker(Worker):
                 self._warnings.warn("slow client cut off", remote=conn.peer)
             elif state == "sending":
                 self._warnings.warn("slow reader cut off", remote=conn.peer)
+            elif state == "judging":
+                self._warnings.warn("a large request was not judged in time", remote=conn.peer)
 
     def _close(self, conn: _Conn) -> None:
         if conn.closed:
@@ -799,12 +884,12 @@ class GatehouseWorker(Worker):
         if conn.incoming is not None:
             self._buffered -= len(conn.incoming.data)
             conn.incoming = None
-        for table in (self._silent, self._idle, self._reading):
+        for table in (self._silent, self._idle_once, self._idle, self._reading):
             table.pop(conn, None)
         self._conns.pop(conn, None)
         self._per_peer[conn.peer] -= 1
         if self._per_peer[conn.peer] <= 0:
             del self._per_peer[conn.peer]
-        with contextlib.suppress(KeyError, ValueError):  # never registered, or closed already
+        with contextlib.suppress(KeyError, ValueError):  # never registered, judging, or closed
             self._poller.unregister(conn.sock)
         conn.sock.close()

@@ -20,6 +20,7 @@ server's own memory getting in the way.
 import base64
 import itertools
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -171,15 +172,27 @@ class FakeApiServer:
         return [r for r in self.requests if r.method == "GET" and r.path == path]
 
     @contextmanager
-    def serve(self) -> Iterator[str]:
-        """Serve over plain HTTP on loopback until the block ends; yields a kubeconfig."""
+    def serve(self, tls: ssl.SSLContext | None = None, context: str = "fake") -> Iterator[str]:
+        """Serve on loopback until the block ends; yields a kubeconfig.
+
+        Plain HTTP, or HTTPS with ``tls`` (a server context), for which the kubeconfig
+        says ``insecure-skip-tls-verify``, as many a development cluster's does.
+        """
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         # shutdown() waits for the loop's next poll: 50 ms rather than the default 500.
         thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         try:
-            yield kubeconfig(f"http://127.0.0.1:{server.server_address[1]}", self.token or BEARER)
+            scheme = "https" if tls else "http"
+            yield kubeconfig(
+                f"{scheme}://127.0.0.1:{server.server_address[1]}",
+                self.token or BEARER,
+                context,
+                insecure=tls is not None,
+            )
         finally:
             server.shutdown()
             server.server_close()
@@ -438,10 +451,13 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def kubeconfig(server: str, token: str = BEARER, context: str = "fake") -> str:
+def kubeconfig(
+    server: str, token: str = BEARER, context: str = "fake", *, insecure: bool = False
+) -> str:
+    skip = ", insecure-skip-tls-verify: true" if insecure else ""
     return (
         f"apiVersion: v1\nkind: Config\ncurrent-context: {context}\n"
-        f"clusters: [{{name: fake, cluster: {{server: '{server}'}}}}]\n"
+        f"clusters: [{{name: fake, cluster: {{server: '{server}'{skip}}}}}]\n"
         f"users: [{{name: fake, user: {{token: {token}}}}}]\n"
         f"contexts: [{{name: {context}, context: {{cluster: fake, user: fake}}}}]\n"
     )

@@ -19,6 +19,8 @@ def test_default_config_is_dry_run_with_every_policy_on(default: Rendered) -> No
     assert config.mode == "dry-run"
     assert config.exempt_namespaces == {"kube-system", "kube-public", "kube-node-lease"}
     assert all(p.enabled and p.mode is None for p in config.policies)
+    by_id = {p.policy.id: p for p in config.policies}
+    assert by_id["no-plaintext-secrets"].settings.report_public_keys is False
 
 
 def test_config_carries_mode_and_exemptions_from_values() -> None:
@@ -31,7 +33,11 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
                 "denyPrivileged": False,
                 "exemptions": {"namespaces": ["build"], "images": ["ci/*"]},
             },
-            "no-plaintext-secrets": {"enabled": False, "exemptions": {"envNames": ["*_PUBLIC"]}},
+            "no-plaintext-secrets": {
+                "enabled": False,
+                "reportPublicKeys": True,
+                "exemptions": {"envNames": ["*_PUBLIC"]},
+            },
             "require-resource-limits": {"require": ["limits.memory"]},
         },
     }
@@ -46,6 +52,7 @@ def test_config_carries_mode_and_exemptions_from_values() -> None:
     assert root.exempt_images == ("ci/*",)
     assert root.settings.deny_privileged is False
     assert by_id["no-plaintext-secrets"].enabled is False
+    assert by_id["no-plaintext-secrets"].settings.report_public_keys is True
     assert raw["policies"]["no-plaintext-secrets"]["exemptions"]["envNames"] == ["*_PUBLIC"]
     assert by_id["require-resource-limits"].settings.required == ("limits.memory",)
 

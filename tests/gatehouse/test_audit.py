@@ -16,6 +16,7 @@ import pytest
 from gatehouse.audit import Progress
 from gatehouse.cluster import AUDITED
 from gatehouse.owners import Tally
+from policies import no_plaintext_secrets
 from policies.config import load_config
 from tests.gatehouse.fake_cluster import (
     Obj,
@@ -308,9 +309,18 @@ def test_text_report_has_blocks_and_a_summary_per_policy_namespace_and_offender(
     assert run.code == 1
     assert run.err == ""
     lines = run.out.splitlines()
-    assert lines[0] == "cluster:fake  Deployment shop/payments  owned: 3  pods: 2"
-    assert "cluster:fake  Pod shop/debug" in lines
-    assert "cluster:fake  Deployment web/blog  owned: 2  pods: 1" in lines
+    assert lines[:4] == [
+        "Deployment/shop/payments: DENY no-plaintext-secrets: env AWS_ACCESS_KEY_ID holds a "
+        "literal AWS access key id",
+        "    in    container app (owned: 3, pods: 2)",
+        "    path  spec.template.spec.containers[0].env[1].value",
+        f"    fix   {no_plaintext_secrets.HINT}",
+    ]
+    assert "Pod/shop/debug: DENY no-root-containers: runs as root: runAsUser is 0" in lines
+    assert "    in    container app (owned: 2, pods: 1)" in lines  # web/blog's
+    assert any(
+        line.startswith("Deployment/web/blog: DENY require-resource-limits: ") for line in lines
+    )
     summary = run.out[run.out.index("Audit of cluster:fake") :]
     assert re.fullmatch(
         r"Audit of cluster:fake: 12 objects listed in \d+\.\d s; 5 judged, "
@@ -484,3 +494,16 @@ def test_in_a_pod_without_a_kubeconfig_the_service_account_is_used(tmp_path, mon
     connected = connect(None, None)
     assert (connected.name, connected.host) == ("in-cluster", "https://10.96.0.1:443")
     assert connected.api.configuration.api_key["BearerToken"] == "bearer service-account-jwt"
+
+
+def test_equal_findings_are_kept_once_without_what_no_report_shows():
+    """Memory grows with what is found, not with copies of it: 100k pods from one leaky
+    manifest share one tuple of findings, and no finding keeps its secret's fingerprint."""
+    tally = Tally(load_config())
+    for n in range(3):
+        tally.see(pod(leaky_container(), name=f"copy-{n}", namespace="shop"))
+    first, second, third = tally.judged
+    assert first.findings is second.findings is third.findings
+    assert {f.violation.policy for f in first.findings} >= {"no-plaintext-secrets"}
+    assert all(f.violation.fingerprint == b"" for f in first.findings)
+    assert [j.name for j in tally.judged] == ["copy-0", "copy-1", "copy-2"]

@@ -2,11 +2,17 @@
 
 import json
 import socket
+import ssl
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 from gatehouse.cluster import RETRIES
-from tests.chart.fake_apiserver import kubeconfig
+from tests.chart.fake_apiserver import BEARER, WORKLOADS, FakeApiServer, kubeconfig
 from tests.gatehouse.fake_cluster import audit, cluster, deployment_tree
 from tests.gatehouse.test_scan_cli import assert_valid_sarif
 from tests.manifests import container, pod
@@ -150,3 +156,101 @@ def test_a_bad_kubeconfig_or_context_exits_2(tmp_path, capsys, argv, message):
     assert (code, out) == (2, "")
     assert err.startswith(f"gatehouse: {message}")
     assert len(err.splitlines()) == 1
+
+
+class NotAnApiServer(BaseHTTPRequestHandler):
+    """A web server at the kubeconfig's address that is no API server: 404 to everything."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>404 page not found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_something_that_is_not_an_api_server_is_one_line(tmp_path, capsys):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotAnApiServer)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        host = f"http://127.0.0.1:{server.server_address[1]}"
+        path = tmp_path / "kubeconfig"
+        path.write_text(kubeconfig(host))
+        from gatehouse.cli import main
+
+        code = main(["audit", "--kubeconfig", str(path)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"gatehouse: not a Kubernetes API server: {host} answered 404 to GET "
+        "/apis/batch/v1/cronjobs and has no API discovery at /api; check the server address "
+        "of fake in the kubeconfig"
+    ]
+
+
+def test_a_kind_the_api_server_does_not_serve_leaves_a_partial_report(tmp_path, capsys):
+    api = FakeApiServer(resources=[r for r in WORKLOADS if r.kind != "CronJob"], token=BEARER)
+    api.add(*deployment_tree(ROOT, name="payments"))
+    run = audit(api, tmp_path, capsys)
+    assert run.code == 2
+    assert run.err.splitlines() == [
+        "gatehouse: cannot list cronjobs.batch: the API server does not serve batch/v1 "
+        "CronJob (404)",
+        "gatehouse: the report is partial: 1 of 8 kinds could not be listed",
+    ]
+    assert "Deployment/shop/payments: DENY no-root-containers" in run.out
+
+
+def test_when_no_kind_can_be_listed_the_lines_end_with_a_summary(tmp_path, capsys):
+    api = leaky_cluster()
+    for resource in WORKLOADS:
+        api.fail(f"{resource.prefix}/{resource.plural}", 403)
+    run = audit(api, tmp_path, capsys)
+    assert (run.code, run.out) == (2, "")
+    lines = run.err.splitlines()
+    assert len(lines) == 9
+    assert all(line.startswith("gatehouse: forbidden: cannot list ") for line in lines[:8])
+    assert lines[8] == "gatehouse: no report: none of the 8 kinds could be listed"
+
+
+def test_insecure_skip_tls_verify_is_one_warning_not_one_per_request(tmp_path):
+    """A subprocess: urllib3 warns through the warnings module, which pytest would capture."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    api = leaky_cluster()
+    with api.serve(tls=context) as config:
+        path = tmp_path / "kubeconfig"
+        path.write_text(config)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gatehouse",
+                "audit",
+                "--kubeconfig",
+                str(path),
+                "--page-size",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert len(api.requests) > 8  # a warning per request, were they not silenced
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(
+        "gatehouse: warning: the kubeconfig turns off TLS verification for https://127.0.0.1:"
+    )
+    assert "InsecureRequestWarning" not in done.stderr
+    assert "Deployment/shop/payments: DENY no-root-containers" in done.stdout

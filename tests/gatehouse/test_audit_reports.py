@@ -1,5 +1,7 @@
 """``gatehouse audit --write-reports``: a PolicyReport per namespace, kept up to date in place."""
 
+import json
+
 import pytest
 
 from gatehouse.owners import Judged
@@ -9,7 +11,7 @@ from policies.config import load_config
 from policies.engine import Finding
 from policies.workloads import MALFORMED_ID
 from tests.gatehouse.fake_cluster import audit, cluster, deployment_tree
-from tests.manifests import container, pod
+from tests.manifests import TOKEN_NAME, container, pod, shows_any_part, token_named_container
 
 ROOT = container(securityContext={"runAsUser": 0})
 NO_LIMITS = container(resources={})
@@ -182,3 +184,22 @@ def test_passes_count_each_object_and_policy_that_applies(exempt, passed):
     report = build("shop", [malformed, limits], 3, config, 0)
     assert report["summary"] == {"pass": passed, "fail": 1, "warn": 0, "error": 1, "skip": 0}
     assert [r["result"] for r in report["results"]] == ["error", "fail"]
+
+
+def test_a_credential_in_an_env_name_is_reported_but_never_shown(tmp_path, capsys):
+    """Every audit output, PolicyReports included: the finding is there, the name is not."""
+    objects = deployment_tree(token_named_container(), name="api", namespace="shop", pods=1)
+    api = cluster(*objects, policy_reports=True)
+    outputs = []
+    for report in ("text", "json", "sarif"):
+        run = audit(api, tmp_path, capsys, "--format", report, "--write-reports")
+        assert (run.code, run.err) == (1, "")
+        outputs.append(run.out)
+    assert outputs[0].count("holds a literal GitHub token in its name") == 2
+    shop = api.get("PolicyReport", "shop", NAME)
+    assert shop is not None
+    (result,) = [r for r in shop["results"] if r["policy"] == "no-plaintext-secrets"]
+    assert result["message"].count("(name withheld)") == 3
+    outputs.append(json.dumps(shop))
+    for text in outputs:
+        assert not shows_any_part(TOKEN_NAME, text)

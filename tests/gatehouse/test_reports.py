@@ -43,20 +43,28 @@ def test_results_know_whether_admission_would_deny_them():
     assert (FROM_CLUSTER.ref, CLEAN.ref) == ("Deployment/shop/payments", "DaemonSet/agent")
 
 
-def test_text_without_file_lines_shows_the_source_and_extra_fields():
+def test_text_without_file_lines_is_located_at_the_object_with_its_extra_fields():
     out = render([FROM_CLUSTER, CLEAN], "text")
-    lines = out.splitlines()
-    assert lines[0] == "cluster:prod  Deployment shop/payments  owned: 3"
-    assert lines[1].split()[:5] == ["DENY", "no-root-containers", "app", "-", ROOT.path]
-    assert lines[2].split()[:5] == [
-        "WARN",
-        "require-resource-limits",
-        "init:debug",
-        "-",
-        LIMIT.path,
+    assert out.split("\n\n")[:2] == [
+        "Deployment/shop/payments: DENY no-root-containers: may run as root\n"
+        "    in    container app (owned: 3)\n"
+        f"    path  {ROOT.path}\n"
+        "    fix   set runAsNonRoot",
+        "Deployment/shop/payments: WARN require-resource-limits: sets no cpu limit\n"
+        "    in    container init:debug (owned: 3)\n"
+        f"    path  {LIMIT.path}\n"
+        "    fix   set resources.limits.cpu",
     ]
-    assert lines[-1] == "2 workloads scanned, 1 would be denied"
+    assert out.splitlines()[-1] == "2 workloads scanned, 1 would be denied"
     assert "agent" not in out
+
+
+def test_text_with_file_lines_names_the_object_below():
+    result = ObjectResult("f.yaml", "Pod", None, "p", (Finding(ROOT, "enforce"),), line=3)
+    assert render([result], "text").splitlines()[:2] == [
+        "f.yaml:3: DENY no-root-containers: may run as root",
+        "    in    Pod p, container app",
+    ]
 
 
 def test_json_carries_extra_fields_and_null_lines():

@@ -4,6 +4,10 @@ The reference is PyYAML's own ``load_all``: whatever the text, ``workloads()``
 must find exactly the objects with a pod spec that a full parse finds.
 """
 
+import gc
+import io
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +15,19 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatehouse.scan import InputError, _may_hold_workload, workloads
+from gatehouse.reports import ObjectResult, Report
+from gatehouse.scan import InputError, Manifest, _look, scan_paths, workloads
+from policies.config import load_config
 from policies.workloads import has_pod_spec
 
 
 def reference(text: str) -> list[Any]:
+    """The workloads in ``text`` by a full parse."""
+    return [obj for obj in reference_objects(text) if has_pod_spec(obj["kind"])]
+
+
+def reference_objects(text: str) -> list[Any]:
+    """Every Kubernetes object (a mapping with a kind) in ``text`` by a full parse."""
     found: list[Any] = []
 
     def collect(obj: Any) -> None:
@@ -25,7 +37,7 @@ def reference(text: str) -> list[Any]:
         if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
             for item in obj["items"]:
                 collect(item)
-        elif has_pod_spec(kind):
+        elif isinstance(kind, str):
             found.append(obj)
 
     for document in yaml.load_all(text, Loader=yaml.CSafeLoader):
@@ -75,24 +87,27 @@ HIDDEN_KINDS = [
 @pytest.mark.parametrize("text", HIDDEN_KINDS)
 def test_a_workload_is_found_however_its_kind_is_written(text):
     assert reference(text)  # the table itself is right
-    assert _may_hold_workload(text)
+    assert _look(text) == "parse"
     assert read(f"kind: ConfigMap\n---\n{text}") == reference(text)
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "look"),
     [
-        "",
-        "---\n",
-        "---\n# Source: chart/templates/empty.yaml\n",
-        "apiVersion: v1\nkind: ConfigMap\ndata:\n  kind: Pod\n",
-        "apiVersion: v1\nkind: Service # a comment\nspec:\n  ports: []\n",
-        "--- # a comment\nkind: ClusterRole\nrules:\n- apiGroups: ['']\n...\n",
-        "values:\n  replicas: 3\n",
+        ("", "none"),
+        ("---\n", "none"),
+        ("---\n# Source: chart/templates/empty.yaml\n", "none"),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  kind: Pod\n", "object"),
+        ("apiVersion: v1\nkind: Service # a comment\nspec:\n  ports: []\n", "object"),
+        ("--- # a comment\nkind: ClusterRole\nrules:\n- apiGroups: ['']\n...\n", "object"),
+        ("values:\n  replicas: 3\n", "none"),
     ],
 )
-def test_plain_documents_without_a_workload_kind_are_passed_over(text):
-    assert not _may_hold_workload(text)
+def test_plain_documents_without_a_workload_kind_are_passed_over(text, look):
+    assert _look(text) == look
+    manifest = Manifest(text, "t.yaml")
+    assert list(manifest.workloads()) == []
+    assert manifest.objects == len(reference_objects(text))
 
 
 def test_a_skipped_document_still_has_its_syntax_checked():
@@ -135,7 +150,9 @@ styles = st.fixed_dictionaries(
 @given(st.lists(objects, min_size=1, max_size=4), styles)
 def test_any_dumped_stream_reads_like_a_full_parse(documents, style):
     text = yaml.safe_dump_all(documents, **style)
-    assert read(text) == reference(text)
+    manifest = Manifest(text, "t.yaml")
+    assert [w.obj for w in manifest.workloads()] == reference(text)
+    assert manifest.objects == len(reference_objects(text))
 
 
 def test_lines_of_fields_point_at_the_field_or_its_nearest_parent():
@@ -173,3 +190,40 @@ def test_an_alias_yields_the_same_object_so_alias_bombs_stay_small():
     text = "kind: Pod\nspec:\n" + "".join(f"  {level}\n" for level in levels)
     (pod,) = workloads(text, "bomb.yaml")
     assert pod.obj["spec"]["a8"][0] is pod.obj["spec"]["a7"]
+
+
+class Holding(Report):
+    """A report that counts, at each file, the results of this scan still alive anywhere."""
+
+    def __init__(self, under: Path) -> None:
+        super().__init__(io.StringIO())
+        self.under = str(under)
+        self.alive: list[int] = []
+        self.files = 0
+
+    def add(self, results: Iterable[ObjectResult]) -> None:
+        self.files += 1
+        self.alive.append(
+            sum(
+                isinstance(o, ObjectResult) and o.source.startswith(self.under)
+                for o in gc.get_objects()
+            )
+        )
+
+    def finish(self, **_: object) -> None:
+        """Nothing to close."""
+
+
+def test_a_scan_holds_one_files_results_at_a_time(tmp_path):
+    """Memory is bounded by the largest file, not the input: results reach the report a
+    file at a time and nothing keeps them once it has written them."""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{n}}}\nspec:\n  containers: [{{name: a}}]\n"
+    )
+    for index in range(30):
+        text = "---\n".join(pod.format(n=n) for n in range(10))
+        (tmp_path / f"f{index:02d}.yaml").write_text(text)
+    report = Holding(tmp_path)
+    outcome = scan_paths([str(tmp_path)], load_config(), report)
+    assert (report.files, outcome.objects, outcome.denied) == (30, 300, True)
+    assert max(report.alive) <= 10  # the file being reported, never the ones before

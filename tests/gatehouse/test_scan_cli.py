@@ -7,10 +7,12 @@ run the installed ``gatehouse`` script as a real subprocess.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -19,7 +21,16 @@ from gatehouse.cli import main
 from policies import no_plaintext_secrets, no_root_containers
 from policies.registry import POLICIES
 from policies.workloads import MALFORMED_ID
-from tests.manifests import AWS_KEY_ID, DB_URL, POD_SPEC_AT, leaky_container
+from tests.manifests import (
+    AWS_KEY_ID,
+    DB_URL,
+    POD_SPEC_AT,
+    TOKEN_NAME,
+    deployment,
+    leaky_container,
+    shows_any_part,
+    token_named_container,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DB_PASSWORD = DB_URL.split(":")[2].split("@")[0]
@@ -109,6 +120,29 @@ def scan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list
     return code, findings
 
 
+def incomplete(out: str) -> list[str]:
+    """Why the text report says it is incomplete, a line each, from its end."""
+    return [
+        line.removeprefix("Incomplete report: ")
+        for line in out.splitlines()
+        if line.startswith("Incomplete report: ")
+    ]
+
+
+def reported_problems(fmt: str, out: str) -> list[str]:
+    """What the report in ``fmt`` says made it incomplete (JSON has no place for it)."""
+    if fmt == "text":
+        return incomplete(out)
+    if fmt == "sarif":
+        (invocation,) = json.loads(out)["runs"][0]["invocations"]
+        return [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    if fmt == "junit":
+        report = ElementTree.fromstring(out)  # noqa: S314 - our own report
+        return [e.attrib["message"] for e in report.iter("error")]
+    assert json.loads(out) == []
+    return []
+
+
 def config_file(directory: Path, text: str) -> str:
     return write(directory, "gatehouse.yaml", text)
 
@@ -116,42 +150,84 @@ def config_file(directory: Path, text: str) -> str:
 # --- formats -----------------------------------------------------------------
 
 
-def test_text_report_groups_findings_under_their_object(tmp_path, capsys):
-    path = write(tmp_path, "leaky.yaml", LEAKY)
+def blocks(out: str) -> list[list[str]]:
+    """The text report's finding blocks, each a list of lines (the summary left out)."""
+    parts = [part.splitlines() for part in out.split("\n\n")]
+    return [part for part in parts if part and (" DENY " in part[0] or " WARN " in part[0])]
+
+
+def test_text_report_has_a_block_per_finding_with_where_what_and_how_to_fix(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.chdir(tmp_path)
+    path = write(Path(), "leaky.yaml", LEAKY)
     code, out, err = scan(capsys, path)
     assert (code, err) == (1, "")
-    lines = out.splitlines()
-    assert lines[0] == f"{path}:1  Deployment shop/payments"
-    findings = lines[1:8]
-    assert [f.split()[:3] for f in findings] == [
-        ["DENY", "no-plaintext-secrets", "app"],
-        ["DENY", "no-plaintext-secrets", "app"],
-        ["DENY", "no-root-containers", "app"],
-        ["DENY", "require-resource-limits", "app"],
-        ["DENY", "require-resource-limits", "app"],
-        ["DENY", "require-resource-limits", "init:migrate"],
-        ["DENY", "require-resource-limits", "init:migrate"],
+    found = blocks(out)
+    assert [block[0].split(": ", 1)[0] for block in found] == [
+        f"{path}:{line_of(LEAKY, AWS_KEY_ID)}",
+        f"{path}:{line_of(LEAKY, DB_URL)}",
+        f"{path}:{line_of(LEAKY, 'runAsUser: 0')}",
+        *[f"{path}:{line_of(LEAKY, '- name: app')}"] * 2,
+        *[f"{path}:{line_of(LEAKY, '- name: migrate')}"] * 2,
     ]
-    assert lines[8] == ""
-    root = findings[2]
-    assert f"L{line_of(LEAKY, 'runAsUser: 0')}  {APP}.securityContext.runAsUser" in root
-    assert "runs as root: runAsUser is 0" in root
-    assert root.endswith(f"→ {no_root_containers.HINT}")
+    assert found[2] == [
+        f"{path}:{line_of(LEAKY, 'runAsUser: 0')}: DENY no-root-containers: runs as root: "
+        "runAsUser is 0",
+        "    in    Deployment shop/payments, container app",
+        f"    path  {APP}.securityContext.runAsUser",
+        f"    fix   {no_root_containers.HINT}",
+    ]
+    assert found[5][1] == "    in    Deployment shop/payments, container init:migrate"
+    lines = out.splitlines()
     assert lines[-2] == (
         "Findings: no-plaintext-secrets 2, no-root-containers 1, require-resource-limits 4"
     )
     assert lines[-1] == "1 workload scanned, 1 would be denied"
 
 
-def test_text_report_columns_line_up_and_label_init_containers(tmp_path, capsys):
+@pytest.mark.parametrize("columns", [40, 60, 80, 100, 200])
+def test_text_report_fits_the_width_and_wraps_only_at_spaces(
+    tmp_path, capsys, monkeypatch, columns
+):
+    monkeypatch.setenv("COLUMNS", str(columns))
     path = write(tmp_path, "leaky.yaml", LEAKY)
     _, out, _ = scan(capsys, path)
-    rows = [line for line in out.splitlines() if line.startswith("  DENY")]
-    assert len(rows) == 7
-    assert len({row.index(" L") for row in rows}) == 1  # the line column is aligned
-    migrate = [row for row in rows if "init:migrate" in row]
-    assert [row.split()[1] for row in migrate] == ["require-resource-limits"] * 2
-    assert all(f"L{line_of(LEAKY, '- name: migrate')} " in row for row in migrate)
+    _, findings = scan_json(capsys, path)
+    found = blocks(out)
+    assert len(found) == len(findings)
+    for block, finding in zip(found, findings, strict=True):
+        head = f"{path}:{finding['line']}: DENY {finding['policy']}:"
+        assert block[0].startswith(head + " ")  # where, verdict and policy: one line, greppable
+        detail = next(n for n, line in enumerate(block) if line.startswith("    in    "))
+        message = " ".join([block[0][len(head) :], *block[1:detail]]).split()
+        assert " ".join(message) == finding["message"]  # wrapped at spaces, nothing lost
+        for number, line in enumerate(block):
+            if len(line) > columns:  # only a word that cannot be broken may stick out
+                labelled = number >= detail and line[4:10].strip() in ("in", "path", "fix")
+                rest = line[len(head) :] if number == 0 else line[10 if labelled else 0 :]
+                assert len(rest.split()) == 1, line
+        assert f"    path  {finding['path']}" in block  # a path is never broken
+
+
+def test_text_report_is_100_columns_when_not_on_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = write(Path(), "leaky.yaml", LEAKY)
+    _, out, _ = scan(capsys, path)
+    assert max(len(line) for line in out.splitlines()) <= 100
+    monkeypatch.setenv("COLUMNS", "200")
+    _, wide, _ = scan(capsys, path)
+    assert max(len(line) for line in wide.splitlines()) > 100  # the first lines unwrapped
+
+
+def test_greps_to_one_line_per_finding(tmp_path, capsys):
+    path = write(tmp_path, "leaky.yaml", LEAKY)
+    _, out, _ = scan(capsys, path)
+    denied = [line for line in out.splitlines() if " DENY " in line]
+    assert len(denied) == 7
+    assert sum("no-root-containers" in line for line in denied) == 1
 
 
 def test_text_report_without_findings_says_so(tmp_path, capsys):
@@ -252,6 +328,10 @@ def test_sarif_report_is_valid_and_locates_each_finding(tmp_path, capsys, monkey
     assert rule_ids == [p.id for p in POLICIES] + [MALFORMED_ID]
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
+        # Help for a person reading a code-scanning alert: no reST, no internal module names.
+        assert "`" not in rule["help"]["text"] and "``" not in rule["help"]["markdown"]
+        assert not re.search(r"policies\.|webhook\.|\.py\b", rule["help"]["markdown"])
+        assert rule["help"]["text"] == rule["help"]["markdown"].replace("`", "")
     results = run["results"]
     assert len(results) == 7
     root = results[2]
@@ -325,10 +405,8 @@ def test_dry_run_findings_are_reported_but_exit_0(tmp_path, capsys):
     assert {f["mode"] for f in findings} == {"dry-run"}
     code, out, _ = scan(capsys, "--config", config, path)
     assert code == 0
-    assert out.count("  WARN  ") == 7 and "DENY" not in out
-    assert out.splitlines()[-1] == (
-        "1 workload scanned, 0 would be denied, 1 with dry-run findings only"
-    )
+    assert out.count(" WARN ") == 7 and "DENY" not in out
+    assert out.splitlines()[-1] == ("1 workload scanned, 0 would be denied, 1 with warnings only")
     code, out, _ = scan(capsys, "--config", config, "-f", "sarif", path)
     assert {r["level"] for r in json.loads(out)["runs"][0]["results"]} == {"warning"}
 
@@ -364,20 +442,31 @@ def test_config_error_exits_2_with_the_message(tmp_path, capsys):
 
 def test_missing_file_exits_2(tmp_path, capsys):
     code, out, err = scan(capsys, str(tmp_path / "nope.yaml"))
-    assert (code, out) == (2, "")
-    assert err == f"gatehouse: {tmp_path / 'nope.yaml'}: cannot read: No such file or directory\n"
+    message = f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+    assert (code, err, incomplete(out)) == (2, f"gatehouse: {message}\n", [message])
 
 
-def test_every_bad_file_is_named_and_nothing_is_reported(tmp_path, capsys):
+def test_every_bad_file_is_named_and_the_report_covers_the_rest(tmp_path, capsys):
     good = write(tmp_path, "a-good.yaml", LEAKY)
     bad = write(tmp_path, "b-bad.yaml", "kind: Pod\nmetadata:\n  name: x\n  - y\n")
     worse = write(tmp_path, "c-worse.yaml", b"kind: Pod\n\xff\n")
     code, out, err = scan(capsys, good, bad, worse)
-    assert (code, out) == (2, "")
-    assert err.splitlines() == [
-        f"gatehouse: {bad}:4: not valid YAML (did not find expected key)",
-        f"gatehouse: {worse}:2: not UTF-8 text",
+    problems = [
+        f"{bad}:4: not valid YAML (did not find expected key)",
+        f"{worse}:2: not UTF-8 text",
     ]
+    assert code == 2
+    assert err.splitlines() == [f"gatehouse: {p}" for p in problems]
+    assert incomplete(out) == problems
+    assert f"{good}:" in out and f"{bad}:" not in out.replace(problems[0], "")
+    assert "1 workload scanned, 1 would be denied" in out
+    code, out, err = scan(capsys, "-f", "json", good, worse)  # JSON: stderr and the status
+    assert (code, err) == (2, f"gatehouse: {problems[1]}\n")
+    assert {f["file"] for f in json.loads(out)} == {good}
+    code, out, _ = scan(capsys, "-f", "sarif", good, bad)
+    (invocation,) = json.loads(out)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert [n["message"]["text"] for n in invocation["toolExecutionNotifications"]] == problems[:1]
 
 
 @pytest.mark.parametrize(
@@ -413,8 +502,8 @@ def test_every_bad_file_is_named_and_nothing_is_reported(tmp_path, capsys):
 def test_invalid_input_exits_2_naming_file_and_line(tmp_path, capsys, text, line, problem):
     path = write(tmp_path, "bad.yaml", text)
     code, out, err = scan(capsys, path)
-    assert (code, out) == (2, "")
-    assert err == f"gatehouse: {path}:{line}: {problem}\n"
+    assert (code, err) == (2, f"gatehouse: {path}:{line}: {problem}\n")
+    assert incomplete(out) == [f"{path}:{line}: {problem}"]
 
 
 def test_usage_errors_exit_2(capsys):
@@ -519,6 +608,89 @@ def test_objects_without_a_pod_spec_pass(tmp_path, capsys):
     code, out, _ = scan(capsys, write(tmp_path, "other.yaml", text))
     assert code == 0
     assert out.splitlines()[-1] == "0 workloads scanned, 0 would be denied"
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "problem"),
+    [
+        ({}, ["-"], "no Kubernetes objects in <stdin>"),  # the command before | failed
+        ({}, ["{dir}"], "no manifest files (*.yaml, *.yml, *.json) in {dir}"),
+        ({"notes.txt": "hello\n"}, ["{dir}"], "no manifest files (*.yaml, *.yml, *.json) in {dir}"),
+        ({"empty.yaml": "# nothing yet\n---\n"}, ["{dir}"], "no Kubernetes objects in {dir}"),
+        (
+            {"values.yaml": "replicas: 3\n"},
+            ["{dir}/values.yaml"],
+            "no Kubernetes objects in {dir}/values.yaml",
+        ),
+        (
+            {"list.yaml": "apiVersion: v1\nitems: []\nkind: List\nmetadata: {}\n"},
+            ["{dir}/list.yaml", "-"],
+            "no Kubernetes objects in {dir}/list.yaml, <stdin>",
+        ),
+    ],
+)
+def test_input_without_any_object_is_an_error_unless_allowed(
+    tmp_path, capsys, monkeypatch, files, argv, problem
+):
+    """`kubectl get ... -o yaml | gatehouse scan -` with no cluster must not be a green check."""
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    argv = [a.format(dir=tmp_path) for a in argv]
+    problem = "nothing was checked: " + problem.format(dir=tmp_path)
+    if "no Kubernetes objects" in problem:
+        problem += " (--allow-empty accepts that)"
+    for fmt in ("text", "json", "sarif", "junit"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+        code, out, err = scan(capsys, "-f", fmt, *argv)
+        assert (code, err) == (2, f"gatehouse: {problem}\n"), fmt
+        assert reported_problems(fmt, out) == ([] if fmt == "json" else [problem])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    code, out, err = scan(capsys, "--allow-empty", *argv)
+    assert (code, err) == (0, "")
+    assert out == "No findings.\n0 workloads scanned, 0 would be denied\n"
+
+
+def test_objects_without_workloads_are_objects_and_pass(tmp_path, capsys):
+    code, out, err = scan(capsys, write(tmp_path, "svc.yaml", SERVICE))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "0 workloads scanned, 0 would be denied"
+
+
+CHART_YAML = "apiVersion: v2\nname: shop\nversion: 0.1.0\n"
+TEMPLATE = (
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n"
+)
+
+
+def test_helm_templates_get_one_line_saying_to_render_them(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "chart/Chart.yaml", CHART_YAML)
+    write(tmp_path, "chart/values.yaml", "replicas: 1\n")
+    for n in range(11):
+        write(tmp_path, f"chart/templates/t{n}.yaml", TEMPLATE)
+    write(tmp_path, "chart/charts/sub/Chart.yaml", CHART_YAML)
+    write(tmp_path, "chart/charts/sub/templates/a/deep.yaml", TEMPLATE)
+    write(tmp_path, "deploy/app.yaml", LEAKY)
+    code, out, err = scan(capsys, ".")
+    hint = "a Helm chart; its {what} until Helm renders them: helm template {c} | gatehouse scan -"
+    many, one = "11 templates are not manifests", "template is not a manifest"
+    expected = [
+        "./chart: " + hint.format(what=many, c="./chart"),
+        "./chart/charts/sub: " + hint.format(what=one, c="./chart/charts/sub"),
+    ]
+    assert code == 2
+    assert sorted(err.splitlines()) == sorted(f"gatehouse: {line}" for line in expected)
+    assert "not valid YAML" not in err
+    assert sorted(incomplete(out)) == sorted(expected)
+    assert "./deploy/app.yaml:" in out  # the manifests beside the chart are still checked
+    code, _, err = scan(capsys, "chart/templates/t0.yaml")
+    assert err == "gatehouse: chart: " + hint.format(what=one, c="chart") + "\n"
+
+
+def test_a_templates_directory_outside_a_chart_is_read(tmp_path, capsys):
+    write(tmp_path, "templates/app.yaml", LEAKY)
+    code, findings = scan_json(capsys, str(tmp_path))
+    assert code == 1 and len(findings) == 7
 
 
 @pytest.mark.parametrize("kind", sorted(POD_SPEC_AT))
@@ -640,7 +812,7 @@ def assert_no_secret(*texts: str) -> None:
             assert secret not in text
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit"])
 def test_detected_secrets_never_appear_in_any_format(tmp_path, capsys, fmt):
     path = write(tmp_path, "leaky.yaml", LEAKY)
     code, out, err = scan(capsys, "--format", fmt, path)
@@ -667,25 +839,25 @@ BROKEN_ON_THE_SECRET_LINE = [
 
 
 @pytest.mark.parametrize("broken", BROKEN_ON_THE_SECRET_LINE)
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit"])
 def test_secrets_never_appear_in_errors(tmp_path, capsys, broken, fmt):
     line = line_of(LEAKY, AWS_KEY_ID)
     lines = LEAKY.splitlines()
     lines[line - 1] = broken
     path = write(tmp_path, "broken.yaml", "\n".join(lines) + "\n")
     code, out, err = scan(capsys, "--format", fmt, path)
-    assert (code, out) == (2, "")
+    assert code == 2
     assert err.startswith(f"gatehouse: {path}:")
     assert "not valid YAML" in err
-    assert_no_secret(err)
+    assert_no_secret(out, err)
 
 
 def test_secrets_never_appear_when_the_bytes_are_not_utf8(tmp_path, capsys):
     data = LEAKY.replace(AWS_KEY_ID, AWS_KEY_ID + "\udcff").encode("utf-8", "surrogateescape")
     path = write(tmp_path, "latin.yaml", data)
     code, out, err = scan(capsys, path)
-    assert (code, out) == (2, "")
-    assert err == f"gatehouse: {path}:{line_of(LEAKY, AWS_KEY_ID)}: not UTF-8 text\n"
+    assert (code, err) == (2, f"gatehouse: {path}:{line_of(LEAKY, AWS_KEY_ID)}: not UTF-8 text\n")
+    assert_no_secret(out)
 
 
 # --- the installed command ------------------------------------------------------------
@@ -735,3 +907,25 @@ def test_installed_command_reads_stdin_and_the_examples():
     assert "env AWS_ACCESS_KEY_ID " in examples.stdout
     assert "AKIA" not in examples.stdout
     assert examples.stdout.splitlines()[-1] == "2 workloads scanned, 1 would be denied"
+
+
+def test_a_credential_in_an_env_name_is_reported_but_never_shown(tmp_path, capsys):
+    """Text, JSON and SARIF: the finding is there, with its line, and no part of the name."""
+    manifest = yaml.safe_dump(deployment(token_named_container(), name="api", namespace="shop"))
+    path = write(tmp_path, "api.yaml", manifest)
+    outputs = []
+    for report in ("text", "json", "sarif"):
+        code, out, err = scan(capsys, "--format", report, path)
+        assert (code, err) == (1, "")
+        outputs.append(out)
+    text, as_json, sarif = outputs
+    assert text.count("holds a literal GitHub token in its name") == 2
+    named = [f for f in json.loads(as_json) if f["path"].endswith(".name")]
+    assert [f["path"] for f in named] == [
+        "spec.template.spec.containers[0].env[1].name",
+        "spec.template.spec.containers[0].env[2].name",
+    ]
+    assert all(f["line"] > 1 for f in named)
+    assert_valid_sarif(json.loads(sarif))
+    for out in outputs:
+        assert not shows_any_part(TOKEN_NAME, out)

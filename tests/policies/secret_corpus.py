@@ -185,12 +185,14 @@ def _url_password(rng: random.Random) -> str:
     return "".join(c for c in _password(rng) if c.isalnum() or c in "-_!*") or "x1"
 
 
-def _jwt(rng: random.Random) -> str:
+def _jwt(
+    rng: random.Random, roles: tuple[str, ...] = ("service_role", "admin", "authenticated")
+) -> str:
     header = {"alg": rng.choice(("HS256", "RS256", "ES256")), "typ": "JWT"}
     claims = {
         "sub": _chars(rng, LOWER_ALNUM, 12),
         "iat": rng.randrange(1_600_000_000, 10**10),
-        "role": rng.choice(("service_role", "anon", "admin")),
+        "role": rng.choice(roles),
     }
     parts = (_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()))
     return f"{parts[0]}.{parts[1]}.{_chars(rng, B64URL, 43)}"
@@ -563,11 +565,11 @@ FORMATS: dict[str, Maker] = {
     "sentry-auth-token": _fmt(
         "SENTRY_AUTH_TOKEN", _one_of(_token("sntrys_", B64, 120), _token("sntryu_", HEX, 64))
     ),
-    "sentry-dsn": _fmt(
-        "SENTRY_DSN NEXT_PUBLIC_SENTRY_DSN",
+    "sentry-dsn-with-secret": _fmt(
+        "SENTRY_DSN RAVEN_DSN",
         lambda r: (
-            f"https://{_chars(r, HEX, 32)}@o{r.randrange(10**5, 10**7)}.ingest.sentry.io/"
-            f"{r.randrange(10**5, 10**7)}"
+            f"https://{_chars(r, HEX, 32)}:{_chars(r, HEX, 32)}@sentry.{r.choice(WORDS)}.example.com/"
+            f"{r.randrange(1, 10**4)}"
         ),
     ),
     "doppler-token": _fmt(
@@ -677,6 +679,23 @@ LOOK_ALIKES: dict[str, Maker] = {
             )
         ),
         neutral=False,
+    ),
+    # Keys their vendors publish as safe to expose: reported only when the config asks.
+    "public-by-design-key": _fmt(
+        "STRIPE_PUBLISHABLE_KEY NEXT_PUBLIC_STRIPE_KEY MAPBOX_TOKEN NEXT_PUBLIC_POSTHOG_KEY "
+        "DD_CLIENT_TOKEN SUPABASE_ANON_KEY VITE_SUPABASE_KEY SENTRY_DSN NEXT_PUBLIC_SENTRY_DSN",
+        _one_of(
+            _token("pk_live_", ALNUM, 99),
+            _token("pk_test_", ALNUM, 24),
+            lambda r: "pk.eyJ1Ijoi" + _chars(r, B64URL, 50) + "." + _chars(r, B64URL, 22),
+            _token("phc_", ALNUM, 43),
+            _token("pub", HEX, 32),
+            lambda r: _jwt(r, roles=("anon",)),
+            lambda r: (
+                f"https://{_chars(r, HEX, 32)}@o{r.randrange(10**5, 10**7)}.ingest.sentry.io/"
+                f"{r.randrange(10**5, 10**7)}"
+            ),
+        ),
     ),
     "image-digest": _fmt(
         "IMAGE SIDECAR_IMAGE IMAGE_DIGEST INIT_IMAGE",

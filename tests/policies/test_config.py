@@ -236,18 +236,52 @@ def test_parse_config_raises_config_error_naming_the_source() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, line",
+    "text, line, problem",
     [
-        ("mode: enforce\nexemptNamespaces: [a, b\npolicies: {}\n", 3),
-        ("mode: enforce\npolicies:\n  no-root-containers:\n    enabled: true\n   mode: x\n", 5),
-        ("mode: enforce\n\tbad: tab\n", 2),
+        (
+            "mode: enforce\nexemptNamespaces: [a, b\npolicies: {}\n",
+            3,
+            "did not find expected ',' or ']'",
+        ),
+        (
+            "mode: enforce\npolicies:\n  no-root-containers:\n    enabled: true\n   mode: x\n",
+            5,
+            "did not find expected key",
+        ),
+        ("mode: enforce\n\tbad: tab\n", 2, "found a tab character that violates indentation"),
+        ("mode: enforce\nexemptNamespaces: [a]\x07\n", 2, "control characters are not allowed"),
     ],
 )
-def test_invalid_yaml_names_file_and_line(tmp_path: Path, text: str, line: int) -> None:
+def test_invalid_yaml_names_file_line_and_what_is_wrong(
+    tmp_path: Path, text: str, line: int, problem: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value) == f"{path}: line {line} not valid YAML"
+    assert str(caught.value) == f"{path}:{line}: not valid YAML ({problem})"
+
+
+CANARY = "hunter2-" + "Xq81Lmz0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"mode: enforce\nexemptNamespaces: {CANARY}: x\n",
+        f"mode: !{CANARY} enforce\n",
+        f"mode: !!int {CANARY}\n",
+        f"mode: !!binary {CANARY}%\n",
+        f'mode: "{CANARY}\n',
+        f"mode: *{CANARY}\n",
+        f"mode: {CANARY}\x01\n",
+    ],
+)
+def test_invalid_yaml_never_quotes_the_file(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "not valid YAML (" in str(caught.value)
+    assert CANARY not in str(caught.value)
 
 
 def test_missing_file(tmp_path: Path) -> None:

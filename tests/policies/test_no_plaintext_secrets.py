@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from policies.base import PodSpec, SettingsError, Violation
-from policies.no_plaintext_secrets import HINT, ID, Settings, check, parse_settings
+from policies.no_plaintext_secrets import (
+    HINT,
+    ID,
+    NAME_HINT,
+    WITHHELD,
+    Settings,
+    check,
+    parse_settings,
+)
 from policies.secret_detectors import detect
 from tests.policies.secret_corpus import Sample, corpus
 
@@ -257,7 +265,13 @@ def test_cronjob_path() -> None:
     ],
 )
 def test_env_name_exemptions(patterns: tuple[str, ...], name: str, flagged: bool) -> None:
-    dsn = "https://" + "0123456789abcdef" * 2 + "@o1.ingest.sentry.io/1"
+    dsn = (
+        "https://"
+        + "0123456789abcdef" * 2
+        + ":"
+        + "fedcba9876543210" * 2
+        + "@o1.ingest.sentry.io/1"
+    )
     value = dsn if "DSN" in name else "hunter2"
     found = check(pod(container("app", var(name, value))), Settings(exempt_env_names=patterns))
     assert bool(found) is flagged
@@ -342,3 +356,67 @@ def test_corpus_is_broad() -> None:
     assert len(FORMATS) >= 35
     assert len(NEGATIVES) >= 250
     assert corpus() == CORPUS  # seeded: every run, every worker sees the same rows
+
+
+PUBLISHABLE = "pk_live_" + "0a1B2c3D4e5F6g7H8i9J"  # Stripe's publishable shape: public by design
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ({"reportPublicKeys": True}, Settings(report_public_keys=True)),
+        ({"reportPublicKeys": False}, Settings()),
+    ],
+)
+def test_parse_report_public_keys(raw: dict[str, Any], expected: Settings) -> None:
+    assert parse_settings(raw) == expected
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None, ["true"]])
+def test_report_public_keys_must_be_a_boolean(bad: object) -> None:
+    with pytest.raises(SettingsError, match="reportPublicKeys: expected true or false"):
+        parse_settings({"reportPublicKeys": bad})
+
+
+def test_public_keys_are_reported_only_when_the_setting_asks() -> None:
+    leak = pod(container("web", var("NEXT_PUBLIC_STRIPE_KEY", PUBLISHABLE)))
+    assert check(leak, Settings()) == []
+    [violation] = check(leak, Settings(report_public_keys=True))
+    assert violation.message == "env NEXT_PUBLIC_STRIPE_KEY holds a literal Stripe publishable key"
+
+
+TOKEN_NAME = "gh" + "p_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"  # a GitHub token pasted as a name
+
+
+def test_a_name_that_holds_a_credential_is_reported_with_the_name_withheld() -> None:
+    found = check(
+        pod(container("app", var(TOKEN_NAME, "hunter2"), {"name": TOKEN_NAME, "valueFrom": {}})),
+        Settings(exempt_env_names=("*",)),  # an exemption excuses values, never such a name
+    )
+    assert [(v.path, v.message, v.hint) for v in found] == [
+        (
+            f"{ROOT}.containers[0].env[0].name",
+            "env (name withheld) holds a literal GitHub token in its name",
+            NAME_HINT,
+        ),
+        (
+            f"{ROOT}.containers[0].env[1].name",
+            "env (name withheld) holds a literal GitHub token in its name",
+            NAME_HINT,
+        ),
+    ]
+
+
+def test_a_value_under_such_a_name_is_reported_with_the_name_withheld() -> None:
+    url = "postgres://app:" + "s3cr3t" + "@db:5432/app"
+    found = check(pod(container("app", var(TOKEN_NAME, url))), Settings())
+    messages = [v.message for v in found]
+    assert messages[1] == "env (name withheld) holds a literal URL with embedded credentials"
+    for violation in found:
+        for text in (violation.message, violation.hint, violation.path, repr(violation)):
+            assert not _leaks(TOKEN_NAME, text)
+
+
+def test_an_ordinary_name_is_shown() -> None:
+    [violation] = violations_for("DB_PASSWORD", "hunter2")
+    assert "DB_PASSWORD" in violation.message and WITHHELD not in violation.message

@@ -49,6 +49,7 @@ def fake_policy(name: str, policy_id: str) -> ModuleType:
     module = ModuleType(f"policies.{name}")
     module.ID = policy_id  # type: ignore[attr-defined]
     module.SUMMARY = "a test policy"  # type: ignore[attr-defined]
+    module.HELP = "What the test policy requires, and why."  # type: ignore[attr-defined]
     module.SETTINGS_KEYS = ()  # type: ignore[attr-defined]
     module.parse_settings = lambda raw: None  # type: ignore[attr-defined]
     module.check = lambda pod, settings: []  # type: ignore[attr-defined]
@@ -79,3 +80,12 @@ def test_a_module_missing_a_name_fails_at_start_up() -> None:
     del module.check
     with pytest.raises(AttributeError, match="check"):
         registry._register(module)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=IDS)
+def test_help_is_prose_for_a_person_not_for_the_source(policy: Policy) -> None:
+    """Reports show it as rule help: Markdown with single backticks, no reST, no modules."""
+    assert len(policy.help) > len(policy.summary)
+    assert "``" not in policy.help and ":ref:" not in policy.help
+    assert "policies." not in policy.help and ".py" not in policy.help
+    assert policy.help.count("`") % 2 == 0

@@ -2,7 +2,8 @@
 
 ``hostile_bodies`` starts from real reviews and breaks them anywhere: any JSON
 value at any path, env lists of 10,000 variables, values built to make
-regexes backtrack, env names that look like PASSWORD but are not ASCII, and
+regexes backtrack (from fixed fragments, and from each detector pattern's own
+literals and alphabet), env names that look like PASSWORD but are not ASCII, and
 raw byte splices JSON encoders cannot produce (nesting past the parser's
 limit, invalid UTF-8, lone surrogates, NULs, infinities). ``budget`` and
 ``hard_limit`` size and bound every property test.
@@ -20,6 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tests.adversarial import SEPARATORS, TARGETS, Parts, pattern_parts
 from tests.manifests import AWS_KEY_ID, DB_URL, container, deployment, leaky_container, pod, review
 
 EXAMPLE_SECONDS = 10.0  # per example: generous, a hang or super-linear blow-up still fails
@@ -202,7 +204,19 @@ env_names = (
     | st.sampled_from(SECRET_NAMES)
     | st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join)
 )
-env_values = short_values | long_values | st.sampled_from(SHAPED_SECRETS)
+
+
+def _from_parts(parts: Parts) -> st.SearchStrategy[str]:
+    pieces = parts.literals + list(parts.alphabet) + parts.separators + list(SEPARATORS)
+    return st.lists(st.sampled_from(pieces), max_size=400).map("".join)
+
+
+# Values drawn from one pattern's own literals, alphabet and separators (tests/adversarial.py):
+# what fixed fragments never build.
+pattern_values = st.sampled_from([source for _, source in TARGETS]).flatmap(
+    lambda source: _from_parts(pattern_parts(source))
+)
+env_values = short_values | long_values | pattern_values | st.sampled_from(SHAPED_SECRETS)
 
 
 def _env_var(value: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:

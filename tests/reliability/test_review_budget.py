@@ -1,9 +1,9 @@
 """A review too costly to judge in time ends at the budget, over real gunicorn.
 
 A legal 5 MB Pod of 100,000 literal passwords takes seconds to judge in full;
-with GATEHOUSE_REVIEW_BUDGET=0.25 on one worker it is denied once the budget is
-spent, the worker is never killed, and a review on another connection of the
-same worker waits for the budget, not for the whole judgement.
+with a budget on one worker it is denied once the budget is spent, the worker
+is never killed, and a small review on another connection of the same worker
+is answered while the large one is still being judged (on the side thread).
 """
 
 import http.client
@@ -20,7 +20,7 @@ from tests.manifests import container, pod, review
 from tests.reliability.report import Ledger
 from tests.server import Server, serve
 
-BUDGET = 0.25
+BUDGET = 1.5
 
 
 def _costly() -> bytes:
@@ -53,34 +53,36 @@ def test_a_costly_review_is_denied_at_the_budget(budgeted: Server, ledger: Ledge
     ledger.add("faults", 1)
     response = answer["response"]
     assert response["allowed"] is False
-    assert "could not judge within the budget of 0.25 s" in response["status"]["message"]
+    assert "could not judge within the budget of 1.5 s" in response["status"]["message"]
     assert budgeted.worker_pids() == worker  # the same worker: nothing was killed
     assert seconds < 10  # the whole judgement would take seconds more; see the bystander test
     assert "budgetExceeded" in _wait_for(budgeted, '"budgetExceeded":true')
     assert "gatehouse_review_budget_exceeded_total 1.0" in budgeted.probe("/metrics")[1].decode()
 
 
-def test_a_bystander_waits_for_the_budget_not_for_the_costly_review(
+def test_a_bystander_is_answered_while_the_costly_review_is_judged(
     budgeted: Server, ledger: Ledger
 ) -> None:
     costly = _costly()
     small = json.dumps(review(pod())).encode()
     _post(budgeted, small)  # warm: the worker's caches, a TLS session
-    bystander: list[float] = []
+    done: dict[str, float] = {}
 
     def send_small_while_the_costly_one_is_judged() -> None:
-        time.sleep(0.3)  # the costly body is uploaded and being judged by then
-        bystander.append(_post(budgeted, small)[0])
+        time.sleep(0.5)  # the costly body is uploaded and being judged by then
+        _post(budgeted, small)
+        done["small"] = time.monotonic()
 
     thread = threading.Thread(target=send_small_while_the_costly_one_is_judged)
     thread.start()
-    costly_seconds, answer = _post(budgeted, costly)
+    _, answer = _post(budgeted, costly)
+    done["costly"] = time.monotonic()
     thread.join()
     ledger.add("requests", 2)
-    assert answer["response"]["allowed"] is False
-    # The loop was busy for at most the budget (plus decoding the body): the bystander's
-    # wait is bounded by that, not by the seconds a full judgement of 100,000 values takes.
-    assert bystander[0] < BUDGET + 2.0, (bystander, costly_seconds)
+    assert answer["response"]["allowed"] is False  # judged for the whole budget, then denied
+    # One worker: the small review was answered before the large one, whose judging went
+    # on for the budget; on the loop it would have waited for all of it.
+    assert done["small"] < done["costly"], done
 
 
 def _wait_for(server: Server, text: str, seconds: float = 5.0) -> str:

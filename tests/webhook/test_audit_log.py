@@ -1,6 +1,7 @@
 """webhook/audit_log.py: warnings a client can repeat at will are rate-limited."""
 
 import json
+import time
 
 import pytest
 
@@ -47,3 +48,12 @@ def test_a_new_window_writes_again(capfd: pytest.CaptureFixture[str]) -> None:
     clock.now += 11
     warnings.warn("silent connection cut off")
     assert [line.get("more") for line in _lines(capfd)] == [None, 1, None]
+
+
+def test_in_the_foreground_a_line_waits_for_flush(capfd: pytest.CaptureFixture[str]) -> None:
+    """The tests run so (tests/conftest.py): no thread writes between two tests' captures."""
+    audit_log.emit("info", "held until flushed")
+    time.sleep(audit_log.FLUSH_SECONDS * 3)  # the server's thread would have written by now
+    assert capfd.readouterr().err == ""
+    audit_log.flush()
+    assert '"msg":"held until flushed"' in capfd.readouterr().err

@@ -1,8 +1,10 @@
-"""`make run`, the README's first command, really serves the webhook over TLS."""
+"""`make run`, the README's first command, really serves the webhook over TLS; and when it
+cannot, says why in one line."""
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -49,10 +51,41 @@ def test_make_run_serves_reviews_with_the_dev_certificate(tmp_path: Path) -> Non
             f"{url}/validate?timeout=5s",
             data=json.dumps(review(pod(leaky_container()))),
             headers={"Content-Type": "application/json"},
-            verify=certs / "client.pem",
+            verify=certs / "ca.pem",
             timeout=10,
         ).json()
         assert answer["response"]["allowed"] is False
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_a_port_in_use_is_one_line_at_once_not_gunicorns_retries(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "run",
+                f"PORT={port}",
+                f"PROBE_PORT={free_port()}",
+                f"CERT_DIR={tmp_path / 'certs'}",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "MAKEFLAGS": ""},
+            check=False,
+        )
+    assert done.returncode != 0
+    ours = [line for line in done.stderr.splitlines() if line.startswith("make run: ")]
+    assert ours == [
+        f"make run: port {port} is in use on 127.0.0.1; stop what listens there, or choose "
+        f"another: PORT={port + 1} make run"
+    ]
+    output = done.stdout + done.stderr
+    assert "Connection in use" not in output and "Starting gunicorn" not in output

@@ -16,6 +16,7 @@ import trustme
 from tests.manifests import (
     AWS_KEY_ID,
     OTHER_AWS_KEY_ID,
+    TOKEN_NAME,
     container,
     debug_container,
     debugged,
@@ -23,6 +24,8 @@ from tests.manifests import (
     leaky_container,
     pod,
     review,
+    shows_any_part,
+    token_named_container,
 )
 from tests.server import VALIDATE_HEAD, Server, serve
 
@@ -364,3 +367,32 @@ def test_certificate_swapped_on_disk_is_used_by_new_connections_without_failures
 
 def _der(cert: trustme.LeafCert) -> bytes:
     return ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+
+
+def test_a_credential_in_an_env_name_reaches_no_answer_log_or_metric(tmp_path: Path) -> None:
+    """Denial message, warnings, audit annotations, decision log, metrics: the name is withheld."""
+    outputs = []
+    for mode in ("enforce", "dry-run"):
+        with serve(tmp_path, env={"GATEHOUSE_MODE": mode}) as fresh:
+            conn = connect(fresh)
+            _, answer = post(conn, review(pod(token_named_container()), namespace="default"))
+            metrics = fresh.probe("/metrics")[1].decode()
+            time.sleep(0.6)  # decision lines are flushed in batches every 0.2 s
+            log = fresh.log()
+        response = answer["response"]
+        if mode == "enforce":
+            assert response["allowed"] is False
+            message = response["status"]["message"]
+            assert message.count("holds a literal GitHub token in its name") == 2
+            assert "env (name withheld) holds a literal URL with embedded credentials" in message
+        else:
+            assert response["allowed"] is True
+            assert sum("in its name" in w for w in response["warnings"]) == 2
+            notes = response["auditAnnotations"]["would-deny.no-plaintext-secrets"]
+            assert "spec.containers[0].env[1].name" in notes
+        counter = f'gatehouse_violations_total{{mode="{mode}",policy="no-plaintext-secrets"}}'
+        assert counter in metrics
+        assert '"policy":"no-plaintext-secrets"' in log
+        outputs += [json.dumps(answer), metrics, log]
+    for text in outputs:
+        assert not shows_any_part(TOKEN_NAME, text)

@@ -12,7 +12,9 @@ import os
 import selectors
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from gunicorn.config import Config
 
 from webhook.worker import (
     CONTINUE,
+    SIDE_THREAD_BYTES,
     GatehouseWorker,
     _Conn,
     _Deadlines,
@@ -312,3 +315,74 @@ def test_stale_deadlines_do_not_pile_up(worker: GatehouseWorker) -> None:
 
 def test_the_worker_is_made_with_a_loop_per_usable_core_by_default() -> None:
     assert usable_cores() >= 1
+
+
+def test_idle_connections_that_served_one_request_are_shed_before_the_pool(
+    worker: GatehouseWorker,
+) -> None:
+    regular, _ = connect(worker, REQUEST + REQUEST)  # served two: the API server's kind
+    worker._start_request(regular, b"")
+    once, _ = connect(worker, REQUEST)  # served one, idle since after the other
+    worker._start_request(once, b"")
+    assert (regular.served, once.served) == (2, 1)
+    worker._shed_one("test", for_peer=None)
+    assert once.closed and not regular.closed
+
+
+def test_near_the_cap_only_single_request_idle_connections_are_closed(
+    worker: GatehouseWorker,
+) -> None:
+    worker._max_conns = 8  # shedding starts above 6
+    pool = []
+    for _ in range(4):
+        conn, _ = connect(worker, REQUEST + REQUEST)
+        worker._start_request(conn, b"")
+        pool.append(conn)
+    singles = []
+    for _ in range(4):
+        conn, _ = connect(worker, REQUEST)
+        worker._start_request(conn, b"")
+        singles.append(conn)
+    worker._shed_idle(now=1e12)  # every one idle long past the grace
+    assert [conn.closed for conn in singles] == [True, True, False, False]  # oldest first
+    assert not any(conn.closed for conn in pool)
+    for conn in singles[2:]:
+        worker._close(conn)
+    # the pool alone is never shed ahead of time, even above the mark
+    for _ in range(3):
+        extra, _ = connect(worker)
+        worker._enter(extra, "reading", 1e12, 0.0)
+    worker._shed_idle(now=1e12)
+    assert not any(conn.closed for conn in pool)
+
+
+def test_a_large_request_is_judged_on_the_side_thread_and_answered_by_the_loop(
+    worker: GatehouseWorker,
+) -> None:
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(threading.current_thread().name)
+        environ["wsgi.input"].read()
+        return ok_app(environ, start_response)
+
+    worker.wsgi = app
+    worker._body_limit = 10 * SIDE_THREAD_BYTES
+    worker._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gatehouse-judge")
+    worker._wake_read, worker._wake_write = os.pipe()
+    body = b"x" * (SIDE_THREAD_BYTES + 1)
+    large = b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    conn, fake = connect(worker, large + body)
+    small, small_fake = connect(worker, REQUEST)
+    try:
+        worker._start_request(conn, b"")
+        assert conn.state == "judging"
+        worker._start_request(small, b"")  # the loop serves another meanwhile
+        assert small_fake.sent.endswith(b"ok")
+        worker._side.shutdown(wait=True)  # the side thread is done
+        worker._take_judged()
+        assert fake.sent.startswith(b"HTTP/1.1 200 OK") and conn.state == "idle"
+        assert seen[0].startswith("gatehouse-judge") and seen[1] == "MainThread"
+    finally:
+        os.close(worker._wake_read)
+        os.close(worker._wake_write)
