@@ -5,6 +5,9 @@ listens on 127.0.0.1, which a process in a test host's network namespace cannot
 reach (it has its own loopback). The relay listens on the gateway address, this
 side of the host's veth pair, and copies bytes both ways: TLS passes through it
 untouched, so the pod still verifies the API server's certificate.
+
+A test can hold what pods send (``hold``) until several are waiting, then let them
+all go at once (``release``): their first calls then reach the API server together.
 """
 
 import socket
@@ -21,6 +24,9 @@ class Relay:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+        self._held = 0  # connections whose next bytes wait for release()
 
     def listen(self, address: str) -> int:
         """The port on ``address`` that leads to the target (one listener per address)."""
@@ -32,8 +38,20 @@ class Relay:
                 threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
             return int(listener.getsockname()[1])
 
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def waiting(self) -> int:
+        """How many connections have bytes held back."""
+        with self._lock:
+            return self._held
+
     def close(self) -> None:
         self._closed.set()
+        self._open.set()
         with self._lock:
             for sock in [*self._listeners.values(), *self._sockets]:
                 with suppress(OSError):
@@ -54,12 +72,20 @@ class Relay:
             upstream.settimeout(None)
             with self._lock:
                 self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._copy, args=(source, sink), daemon=True).start()
+            for source, sink, holdable in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._copy, args=(source, sink, holdable), daemon=True
+                ).start()
 
-    def _copy(self, source: socket.socket, sink: socket.socket) -> None:
+    def _copy(self, source: socket.socket, sink: socket.socket, holdable: bool) -> None:
         try:
             while data := source.recv(CHUNK):
+                if holdable and not self._open.is_set():
+                    with self._lock:
+                        self._held += 1
+                    self._open.wait()
+                    with self._lock:
+                        self._held -= 1
                 sink.sendall(data)
         except OSError:
             pass
