@@ -44,7 +44,7 @@ from policies.secret_detectors import detect
 from tests.adversarial import adversarial_values
 from tests.manifests import container, pod, review
 from tests.reliability.procfs import connection_owner
-from tests.server import VALIDATE_HEAD, Server, serve
+from tests.server import VALIDATE_HEAD, Server, exchange, serve, tls_connection
 
 RATE = float(os.environ.get("BYSTANDER_RATE", "100"))
 SECONDS = float(os.environ.get("SECONDS", "8"))
@@ -66,25 +66,6 @@ class Attacker:
         ordered = sorted(self.answers)
         median = ordered[len(ordered) // 2] * 1000
         return f"{median:.1f} (max {ordered[-1] * 1000:.0f})"
-
-
-def _tls(server: Server) -> ssl.SSLSocket:
-    raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    return server.ssl_context().wrap_socket(raw, server_hostname="localhost")
-
-
-def _exchange(tls: ssl.SSLSocket, request: bytes) -> bytes:
-    """Send one request, read its whole answer (Content-Length framed); the status line."""
-    tls.sendall(request)
-    with tls.makefile("rb") as answers:
-        status = answers.readline()
-        length = 0
-        while (line := answers.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        answers.read(length)
-    return status
 
 
 def _post(body: bytes) -> bytes:
@@ -136,10 +117,10 @@ def detection_shapes(server: Server) -> Iterator[Attacker]:
     bodies = [_reviews_with(name, value) for name, value in shapes]
     threads = []
     for body in bodies:
-        tls = _tls(server)
+        tls = tls_connection(server)
 
         def send(tls: ssl.SSLSocket = tls, body: bytes = body) -> None:
-            _exchange(tls, body)
+            exchange(tls, body)
 
         threads.append(threading.Thread(target=_paced, args=(attacker, 5, send), daemon=True))
     yield from _running(attacker, threads)
@@ -150,9 +131,9 @@ def costly_review(server: Server) -> Iterator[Attacker]:
     env = [{"name": f"DB_PASSWORD_{n}", "value": f"pw{n}"} for n in range(100_000)]
     body = _post(json.dumps(review(pod(container(env=env)))).encode())
     attacker = Attacker(note="one 5 MB review a second, each denied at the budget")
-    tls = _tls(server)
+    tls = tls_connection(server)
     thread = threading.Thread(
-        target=_paced, args=(attacker, 1, lambda: _exchange(tls, body)), daemon=True
+        target=_paced, args=(attacker, 1, lambda: exchange(tls, body)), daemon=True
     )
     yield from _running(attacker, [thread])
 
@@ -167,8 +148,8 @@ def idle_tls_flood(server: Server) -> Iterator[Attacker]:
         while len(held) < 2000 and not attacker.stop.is_set():
             started = time.monotonic()
             try:
-                tls = _tls(server)
-                _exchange(tls, body)
+                tls = tls_connection(server)
+                exchange(tls, body)
                 held.append(tls)
                 attacker.answers.append(time.monotonic() - started)
             except OSError:
@@ -231,7 +212,7 @@ def slowloris(server: Server) -> Iterator[Attacker]:
             socks = [(s, sent) for s, sent in socks if _still_open(s)]
             while len(socks) < 200:
                 try:
-                    socks.append((_tls(server), 0))
+                    socks.append((tls_connection(server), 0))
                 except OSError:
                     attacker.errors += 1
                     break
@@ -256,8 +237,8 @@ def bad_framing(server: Server) -> Iterator[Attacker]:
     framings = iter(BAD_FRAMINGS * 1_000_000)
 
     def send() -> None:
-        with _tls(server) as tls:
-            status = _exchange(
+        with tls_connection(server) as tls:
+            status = exchange(
                 tls, VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + next(framings)
             )
         if not status.startswith(b"HTTP/1.1 400"):
@@ -270,7 +251,7 @@ def bad_framing(server: Server) -> Iterator[Attacker]:
 def label_cardinality(server: Server) -> Iterator[Attacker]:
     before = len(server.probe("/metrics")[1])
     attacker = Attacker()
-    tls = _tls(server)
+    tls = tls_connection(server)
     count = iter(range(10**9))
 
     def send() -> None:
@@ -278,7 +259,7 @@ def label_cardinality(server: Server) -> Iterator[Attacker]:
         doc = review(pod())
         doc["request"]["kind"]["kind"] = f"Kind{n}" * 300
         doc["request"]["operation"] = f"OP{n}" * 300
-        _exchange(tls, _post(json.dumps(doc).encode()))
+        exchange(tls, _post(json.dumps(doc).encode()))
 
     yield from _running(attacker, [threading.Thread(target=_paced, args=(attacker, 400, send))])
     after = len(server.probe("/metrics")[1])

@@ -177,3 +177,24 @@ def _wait_ready(
             pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not become ready:\n{server.log()}")
+
+
+def tls_connection(server: Server, timeout: float = 30) -> ssl.SSLSocket:
+    """A raw TLS connection to the admission port, for tests that speak HTTP byte by byte."""
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+    return server.ssl_context().wrap_socket(raw, server_hostname="localhost")
+
+
+def exchange(tls: ssl.SSLSocket, request: bytes) -> bytes:
+    """Send one request on ``tls`` and read its whole answer (framed by Content-Length):
+    the status line. Raises OSError when the server has closed the connection."""
+    tls.sendall(request)
+    with tls.makefile("rb") as answers:
+        status = answers.readline()
+        length = 0
+        while (line := answers.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        answers.read(length)
+    return status

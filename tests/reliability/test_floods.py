@@ -22,21 +22,16 @@ import pytest
 
 from tests.manifests import pod, review
 from tests.reliability.report import Ledger
-from tests.server import VALIDATE_HEAD, Server, serve
+from tests.server import VALIDATE_HEAD, Server, exchange, serve, tls_connection
 
 CAP = 24
 BODY = json.dumps(review(pod())).encode()
 REQUEST = VALIDATE_HEAD + b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY
 
 
-def _tls(server: Server) -> ssl.SSLSocket:
-    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    return server.ssl_context().wrap_socket(raw, server_hostname="localhost")
-
-
 def _review_once(server: Server) -> int:
     """A fresh connection, one review: its HTTP status."""
-    with _tls(server) as tls, tls.makefile("rb") as answers:
+    with tls_connection(server) as tls, tls.makefile("rb") as answers:
         tls.sendall(REQUEST)
         return int(answers.readline().split()[1])
 
@@ -44,16 +39,7 @@ def _review_once(server: Server) -> int:
 def _answered(tls: ssl.SSLSocket) -> bool:
     """One review on an open connection, its answer read whole; False if it was closed."""
     try:
-        tls.sendall(REQUEST)
-        with tls.makefile("rb") as answers:
-            status = answers.readline()
-            length = 0
-            while (line := answers.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            answers.read(length)
-        return status.startswith(b"HTTP/1.1 200")
+        return exchange(tls, REQUEST).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
 
@@ -78,7 +64,7 @@ def test_idle_connections_past_the_cap_are_shed_oldest_first(
     idle: list[ssl.SSLSocket] = []
     try:
         for _ in range(2 * CAP):  # each makes one review and then sits idle
-            tls = _tls(capped)
+            tls = tls_connection(capped)
             assert _answered(tls)
             idle.append(tls)
         time.sleep(1.5)  # past the idle grace: the worker sheds down to 3/4 of the cap
@@ -129,7 +115,7 @@ def test_a_cap_per_address_sheds_that_address_own_idle_connections(tmp_path: Pat
         idle = []
         try:
             for _ in range(12):
-                tls = _tls(server)
+                tls = tls_connection(server)
                 assert _answered(tls)
                 idle.append(tls)
             alive = [tls for tls in idle if _answered(tls)]
@@ -143,7 +129,10 @@ def test_a_cap_per_address_sheds_that_address_own_idle_connections(tmp_path: Pat
 def test_silent_connections_are_cut_at_the_first_byte_deadline(tmp_path: Path) -> None:
     env = {"GATEHOUSE_FIRST_BYTE_DEADLINE": "1", "GATEHOUSE_REQUEST_DEADLINE": "20"}
     with serve(tmp_path, env=env, workers=1) as server:
-        with socket.create_connection(("127.0.0.1", server.port)) as silent, _tls(server) as tls:
+        with (
+            socket.create_connection(("127.0.0.1", server.port)) as silent,
+            tls_connection(server) as tls,
+        ):
             tls.sendall(REQUEST[:20])  # a request begun: it has the request deadline
             opened = time.monotonic()
             silent.settimeout(10)

@@ -8,6 +8,7 @@ are covered in tests/webhook/test_server.py; here a chunked one is refused too.
 import contextlib
 import json
 import socket
+import ssl
 import time
 import uuid
 
@@ -20,7 +21,7 @@ from tests.manifests import leaky_container, pod, review
 from tests.reliability.hostile import budget, hostile_bodies
 from tests.reliability.report import Ledger
 from tests.reliability.wire import PIECE, EarlyAnswerClient
-from tests.server import VALIDATE_HEAD, Server
+from tests.server import VALIDATE_HEAD, Server, tls_connection
 from webhook.app import MAX_BODY_BYTES
 from webhook.worker import MAX_CHUNKS
 
@@ -84,23 +85,26 @@ def test_chunked_body_over_the_limit_is_refused_before_it_is_all_sent(
     assert answer.sent < offered / 2  # refused while most of it was still unsent
 
 
+def _flood_with_chunks(tls: ssl.SSLSocket, chunks: bytes) -> int:
+    """Send a chunked head, then ``chunks`` over and over until cut off or 6 body limits
+    have gone: the bytes offered."""
+    tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
+    offered = 0
+    try:
+        while offered < 6 * MAX_BODY_BYTES:
+            tls.sendall(chunks)
+            offered += len(chunks)
+    except OSError:
+        pass  # cut off while sending
+    return offered
+
+
 def test_chunked_body_of_tiny_chunks_is_refused_once_it_has_too_many(
     server: Server, ledger: Ledger
 ) -> None:
     """One-byte chunks: six bytes on the wire per byte of body, a few microseconds each to frame."""
-    tiny_chunks = b"1\r\nx\r\n" * (PIECE // 6)
-    offered = 0
-    with (
-        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
-        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
-    ):
-        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
-        try:
-            while offered < 6 * MAX_BODY_BYTES:
-                tls.sendall(tiny_chunks)
-                offered += len(tiny_chunks)
-        except OSError:
-            pass  # cut off while sending
+    with tls_connection(server) as tls:
+        _flood_with_chunks(tls, b"1\r\nx\r\n" * (PIECE // 6))
         answer = b""
         with contextlib.suppress(OSError):
             while chunk := tls.recv(PIECE):
@@ -116,19 +120,8 @@ def test_chunk_framing_that_outgrows_the_body_limit_is_cut_off(
     server: Server, ledger: Ledger
 ) -> None:
     """Few chunks, each with a long extension: framing, not body, fills the buffer."""
-    bloated = (b"1;" + b"e" * 8000 + b"\r\nx\r\n") * 16
-    offered = 0
-    with (
-        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
-        server.ssl_context().wrap_socket(raw, server_hostname="localhost") as tls,
-    ):
-        tls.sendall(VALIDATE_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
-        try:
-            while offered < 6 * MAX_BODY_BYTES:
-                tls.sendall(bloated)
-                offered += len(bloated)
-        except OSError:
-            pass  # cut off while sending
+    with tls_connection(server) as tls:
+        offered = _flood_with_chunks(tls, (b"1;" + b"e" * 8000 + b"\r\nx\r\n") * 16)
         closed = tls.recv(PIECE) == b""
     ledger.add("inputs", 1)
     assert closed and offered < 4 * MAX_BODY_BYTES
