@@ -80,6 +80,10 @@ bench-hostile: venv ## each attack on the webhook: the attacker's answer time an
 bench-detect: venv ## worst time per env value of the secret detector on adversarial inputs, 1 KB to 1 MB
 	$(BIN)/python -m bench.detect_bench --markdown
 
+.PHONY: bench-tls-keys
+bench-tls-keys: venv ## ECDSA P-256 and RSA-2048: time to make a key, server CPU per TLS handshake
+	$(BIN)/python -m bench.tls_keys_bench
+
 .PHONY: bench-scan
 bench-scan: venv ## workloads/s and peak RSS of gatehouse scan: the real-world sample, 1k, 10k and 100k generated workloads
 	$(BIN)/python -m bench.scan_bench

@@ -95,10 +95,13 @@ def serve(
     port: int | None = None,
     probe_port: int | None = None,
     command_prefix: Sequence[str] = (),
+    ca_when_ready: Callable[[], bytes] | None = None,
 ) -> Iterator[Server]:
     """gunicorn -c python:webhook.gunicorn_conf 'webhook.app:create_app()', as the image runs it.
 
     ``command_prefix`` runs it elsewhere (in a network namespace, listening on ``host``).
+    ``ca_when_ready``: with managed TLS the server makes its own CA, so the CA to verify
+    it with is asked for once /readyz says ready, and written to the CA file.
     """
     ca_file, cert_file, key_file = certs or write_certs(workdir / "certs")
     port = port or free_port()
@@ -127,7 +130,7 @@ def serve(
         )
     server = Server(f"https://{host}:{port}", port, process, ca_file, log_file, probe_port, host)
     try:
-        _wait_ready(server, server_name)
+        _wait_ready(server, server_name, ca_when_ready)
         _wait_for_workers(server, workers)
         yield server
     finally:
@@ -149,15 +152,22 @@ def _wait_for_workers(server: Server, count: int, seconds: float = 20.0) -> None
         time.sleep(0.05)
 
 
-def _wait_ready(server: Server, server_name: str, seconds: float = 20.0) -> None:
+def _wait_ready(
+    server: Server,
+    server_name: str,
+    ca_when_ready: Callable[[], bytes] | None = None,
+    seconds: float = 20.0,
+) -> None:
     """Ready on the probe port, and the admission port completes a TLS handshake."""
     deadline = time.monotonic() + seconds
-    context = server.ssl_context()
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log()}")
         try:
             if server.probe("/readyz", timeout=1)[0] == 200:
+                if ca_when_ready is not None:
+                    server.ca_file.write_bytes(ca_when_ready())
+                context = server.ssl_context()
                 with (
                     socket.create_connection((server.host, server.port), timeout=1) as raw,
                     context.wrap_socket(raw, server_hostname=server_name),

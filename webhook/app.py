@@ -141,8 +141,15 @@ def create_app(
     def readyz() -> Response:
         if config is None:
             return Response(f"not ready: {config_error}\n", status=503, mimetype="text/plain")
-        ready = f"ready: mode {config.mode}, config {config.source}\n"
-        return Response(ready, mimetype="text/plain")
+        ready = f"ready: mode {config.mode}, config {config.source}"
+        if options.managed_tls is not None:
+            from webhook.managed_tls.status import readiness
+
+            trusted, why = readiness(options.tls_files)
+            if not trusted:
+                return Response(f"not ready: {why}\n", status=503, mimetype="text/plain")
+            ready += f", {why}"
+        return Response(ready + "\n", mimetype="text/plain")
 
     def policy_states() -> list[tuple[str, bool]]:
         if config is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from policies.config import ConfigError
 from webhook import active_config
-from webhook.options import OptionsError, ServerOptions
+from webhook.options import ManagedTlsOptions, OptionsError, ServerOptions
 from webhook.tls import RotatingContext
 from webhook.worker import usable_cores
 
@@ -64,6 +64,8 @@ def on_starting(server: Any) -> None:
             f"gatehouse: cannot load the TLS certificate {options.tls_cert_file} "
             f"and key {options.tls_key_file}: {exc}"
         )
+    if options.managed_tls is not None:
+        _start_cert_controller(server, options.managed_tls)
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     for name in os.listdir(metrics_dir):  # counters start at zero with the master
         os.unlink(os.path.join(metrics_dir, name))
@@ -97,6 +99,41 @@ def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+# tls.mode=managed: the certificate controller, a thread of this (master) process.
+_cert_controller: Any = None
+
+
+def _start_cert_controller(server: Any, managed: ManagedTlsOptions) -> None:
+    """One controller per pod, in the master: the workers only read the pair it installs.
+
+    Started before the first worker is forked; a forked worker has none of its
+    threads and never touches its objects (docs/decisions/0004-managed-tls.md).
+    """
+    global _cert_controller
+    from webhook.managed_tls.cluster import ClusterApi, Target, connect
+    from webhook.managed_tls.controller import CertController
+
+    directory = os.path.dirname(os.path.abspath(options.tls_cert_file))
+    if not os.access(directory, os.W_OK):
+        sys.exit(f"gatehouse: managed TLS needs a writable directory for the pair: {directory}")
+    try:
+        api = connect(managed.kubeconfig)
+    except Exception as exc:
+        sys.exit(f"gatehouse: managed TLS cannot reach the API server: {type(exc).__name__}: {exc}")
+    target = Target(managed.namespace, managed.secret_name, managed.webhook)
+    _cert_controller = CertController(managed, options.tls_files, ClusterApi(api, target))
+    _cert_controller.start()
+    server.log.info(
+        "gatehouse: managed TLS for %s, Secret %s/%s, webhook %s",
+        ",".join(managed.dns_names),
+        managed.namespace,
+        managed.secret_name,
+        managed.webhook,
+    )
+
+
 def on_exit(server: Any) -> None:
+    if _cert_controller is not None:
+        _cert_controller.stop()
     if os.environ.get("GATEHOUSE_OWNS_METRICS_DIR"):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -8,6 +8,7 @@ silently used instead.
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,34 @@ from webhook.tls import TlsFiles
 
 class OptionsError(ValueError):
     """An environment variable has a value the server cannot use; the message names it."""
+
+
+MAX_DAYS = 36500  # a century: past any certificate anyone means to issue
+# A DNS name of a Service: lowercase labels of letters, digits and hyphens.
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*")
+
+
+@dataclass(frozen=True)
+class ManagedTlsOptions:
+    """tls.mode=managed: where the shared certificate lives and how it is rotated.
+
+    The chart sets the names; the timings below are the server's own defaults
+    (docs/decisions/0004-managed-tls.md says why these).
+    """
+
+    namespace: str
+    secret_name: str
+    webhook: str  # the ValidatingWebhookConfiguration whose caBundle is kept
+    dns_names: tuple[str, ...]  # the Service's, as the chart lists them
+    ca_days: int = 1095
+    cert_days: int = 90
+    # Seconds between two checks of the Secret and the caBundle.
+    check_interval: float = 60.0
+    # Seconds a pod waits after a new CA reached the caBundle before serving from it.
+    grace: float = 300.0
+    # Seconds a replaced CA stays in the caBundle after the new one came in.
+    overlap: float = 86400.0
+    kubeconfig: str | None = None  # None: the pod's service account (in-cluster)
 
 
 @dataclass(frozen=True)
@@ -43,10 +72,17 @@ class ServerOptions:
     keepalive: float = 120.0
     max_connections: int = 1000  # per worker
     max_connections_per_peer: int = 0  # per worker and client address; 0: no cap
+    # Set: the pods issue their own certificate into tls_cert_file/tls_key_file.
+    managed_tls: ManagedTlsOptions | None = None
 
     @property
     def tls_files(self) -> TlsFiles:
-        return TlsFiles(self.tls_cert_file, self.tls_key_file, self.client_ca)
+        return TlsFiles(
+            self.tls_cert_file,
+            self.tls_key_file,
+            self.client_ca,
+            issued_in_pod=self.managed_tls is not None,
+        )
 
     @property
     def probe_port(self) -> int:
@@ -82,6 +118,7 @@ class ServerOptions:
             max_connections_per_peer=read.count(
                 "GATEHOUSE_MAX_CONNECTIONS_PER_PEER", defaults.max_connections_per_peer, minimum=0
             ),
+            managed_tls=_managed_tls(read),
         )
         if _port(options.bind) == options.probe_port:
             raise OptionsError(
@@ -89,6 +126,48 @@ class ServerOptions:
                 f"({options.probe_bind} and {options.bind})"
             )
         return options
+
+
+def _managed_tls(read: "_Reader") -> ManagedTlsOptions | None:
+    mode = read.choice("GATEHOUSE_TLS_MODE", "files", ("files", "managed"))
+    if mode == "files":
+        return None
+    names = tuple(n.strip() for n in read.text("GATEHOUSE_MANAGED_TLS_DNS_NAMES", "").split(","))
+    if not all(_DNS_NAME.fullmatch(n) and len(n) <= 253 for n in names):
+        raise OptionsError(
+            f"GATEHOUSE_MANAGED_TLS_DNS_NAMES: expected DNS names separated by commas, "
+            f"got {','.join(names)!r}"
+        )
+    defaults = ManagedTlsOptions("", "", "", ())
+    options = ManagedTlsOptions(
+        namespace=read.required("GATEHOUSE_MANAGED_TLS_NAMESPACE"),
+        secret_name=read.required("GATEHOUSE_MANAGED_TLS_SECRET"),
+        webhook=read.required("GATEHOUSE_MANAGED_TLS_WEBHOOK"),
+        dns_names=names,
+        ca_days=read.count(
+            "GATEHOUSE_MANAGED_TLS_CA_DAYS", defaults.ca_days, minimum=1, maximum=MAX_DAYS
+        ),
+        cert_days=read.count(
+            "GATEHOUSE_MANAGED_TLS_CERT_DAYS", defaults.cert_days, minimum=1, maximum=MAX_DAYS
+        ),
+        check_interval=read.seconds(
+            "GATEHOUSE_MANAGED_TLS_CHECK_INTERVAL", defaults.check_interval
+        ),
+        grace=read.seconds("GATEHOUSE_MANAGED_TLS_GRACE", defaults.grace),
+        overlap=read.seconds("GATEHOUSE_MANAGED_TLS_OVERLAP", defaults.overlap, maximum=30 * 86400),
+        kubeconfig=read.text("GATEHOUSE_KUBECONFIG", "") or None,
+    )
+    if options.cert_days > options.ca_days:
+        raise OptionsError(
+            "GATEHOUSE_MANAGED_TLS_CERT_DAYS: must not exceed GATEHOUSE_MANAGED_TLS_CA_DAYS "
+            f"({options.cert_days} > {options.ca_days})"
+        )
+    if options.overlap <= options.grace:
+        raise OptionsError(
+            "GATEHOUSE_MANAGED_TLS_OVERLAP: must be longer than GATEHOUSE_MANAGED_TLS_GRACE, "
+            "or the old CA leaves the caBundle before every pod moved off it"
+        )
+    return options
 
 
 def _port(address: str) -> int:
@@ -109,17 +188,20 @@ class _Reader:
                 raise OptionsError(f"{name}: expected HOST:PORT, got {value!r}")
         return value or default
 
-    def count(self, name: str, default: int, minimum: int) -> int:
+    def count(self, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
         raw = self.environ.get(name, "").strip()
         if not raw:
             return default
-        if not raw.isdigit() or int(raw) < minimum:
+        # isascii: "²".isdigit() is true, and int() refuses it.
+        in_range = raw.isascii() and raw.isdigit() and int(raw) >= minimum
+        if not in_range or (maximum is not None and int(raw) > maximum):
+            most = "" if maximum is None else f" and at most {maximum}"
             raise OptionsError(
-                f"{name}: expected a whole number of at least {minimum}, got {raw!r}"
+                f"{name}: expected a whole number of at least {minimum}{most}, got {raw!r}"
             )
         return int(raw)
 
-    def seconds(self, name: str, default: float) -> float:
+    def seconds(self, name: str, default: float, maximum: float = 3600) -> float:
         raw = self.environ.get(name, "").strip()
         if not raw:
             return default
@@ -127,8 +209,14 @@ class _Reader:
             value = float(raw)
         except ValueError:
             value = -1.0
-        if not 0 < value <= 3600:
-            raise OptionsError(f"{name}: expected seconds between 0 and 3600, got {raw!r}")
+        if not 0 < value <= maximum:
+            raise OptionsError(f"{name}: expected seconds between 0 and {maximum:.0f}, got {raw!r}")
+        return value
+
+    def required(self, name: str) -> str:
+        value = self.environ.get(name, "").strip()
+        if not value:
+            raise OptionsError(f"{name}: must be set with GATEHOUSE_TLS_MODE=managed")
         return value
 
     def boolean(self, name: str, default: bool) -> bool:

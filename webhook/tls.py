@@ -10,6 +10,11 @@ With a client CA, the handshake *requires* a caller certificate that CA
 signed: the TLS port serves only the API server (probes and metrics have a
 plain HTTP port of their own). The app checks ``peer_verified`` as well, so a
 listener set up without the CA can never answer /validate to a stranger.
+
+With tls.mode=managed the pod issues its own pair (webhook/managed_tls), so the
+files may not exist yet when a worker starts: until they do, every handshake is
+refused (an ``ssl.SSLError``, which the worker answers by closing the connection)
+and /readyz says why.
 """
 
 import os
@@ -24,6 +29,7 @@ class TlsFiles:
     cert: str
     key: str
     client_ca: str | None = None  # when set, /validate needs a caller certificate it signed
+    issued_in_pod: bool = False  # tls.mode=managed: the pair appears (and changes) at run time
 
 
 class RotatingContext:
@@ -31,20 +37,23 @@ class RotatingContext:
         self.files = files
         self._lock = threading.Lock()
         self._stamp: tuple[object, ...] = ()
-        self._context = self._load()  # fail at start-up, not on the first connection
-        self._stamp = self._identity()
+        self._context: ssl.SSLContext | None = None
+        if not files.issued_in_pod:
+            self._context = self._load()  # fail at start-up, not on the first connection
+            self._stamp = self._identity()
 
     def get(self) -> ssl.SSLContext:
         stamp = self._identity()
-        if stamp == self._stamp:
-            return self._context
-        with self._lock:
-            if stamp != self._stamp:
-                try:
-                    self._context = self._load()
-                    self._stamp = stamp
-                except (OSError, ssl.SSLError, ValueError):
-                    pass  # mid-rotation: keep serving with the last good pair
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    try:
+                        self._context = self._load()
+                        self._stamp = stamp
+                    except (OSError, ssl.SSLError, ValueError):
+                        pass  # mid-rotation: keep serving with the last good pair
+        if self._context is None:
+            raise ssl.SSLError("no certificate issued yet")
         return self._context
 
     def _identity(self) -> tuple[object, ...]:

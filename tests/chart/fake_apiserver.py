@@ -1,12 +1,17 @@
 """A small Kubernetes API server on loopback, for clients that only read and write JSON objects.
 
 Helm's ``lookup`` (the chart tests) reads a Secret through it; ``gatehouse audit``
-(its tests and benchmark) lists workloads page by page and writes PolicyReports.
-It behaves like the real server wherever those clients can tell: discovery
-documents, list items without ``kind``/``apiVersion``, ``limit``/``continue``
-paging over a snapshot, ``Status`` bodies for errors, a bearer token checked on
-every request, ``resourceVersion`` conflicts on update. A test can make a path
-answer an error a given number of times and read back every request it got.
+(its tests and benchmark) lists workloads page by page and writes PolicyReports;
+the managed-TLS controller creates and replaces its Secret and patches its
+webhook configuration's caBundle. It behaves like the real server wherever those
+clients can tell: discovery documents, list items without ``kind``/``apiVersion``,
+``limit``/``continue`` paging over a snapshot, ``Status`` bodies for errors, a
+bearer token checked on every request, 409 AlreadyExists on a second create,
+``resourceVersion`` conflicts on update and on a patch that names one, and a
+strategic merge patch (lists of named entries merge by name). A test can make a
+path answer an error a given number of times, run something just before a
+request is answered (another writer getting there first), and read back every
+request it got.
 
 Objects are kept JSON-encoded, so the benchmark can serve 100k pods without the
 server's own memory getting in the way.
@@ -17,7 +22,7 @@ import itertools
 import socket
 import ssl
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +42,7 @@ class Resource:
     version: str
     plural: str
     kind: str
+    namespaced: bool = True
 
     @property
     def group_version(self) -> str:
@@ -58,6 +64,13 @@ WORKLOADS = (
     Resource("batch", "v1", "cronjobs", "CronJob"),
 )
 SECRETS = Resource("", "v1", "secrets", "Secret")
+VALIDATING_WEBHOOKS = Resource(
+    "admissionregistration.k8s.io",
+    "v1",
+    "validatingwebhookconfigurations",
+    "ValidatingWebhookConfiguration",
+    namespaced=False,
+)
 # The CRD of the Policy Report working group (Kyverno, Policy Reporter) that the audit writes.
 POLICY_REPORT = Resource("wgpolicyk8s.io", "v1alpha2", "policyreports", "PolicyReport")
 
@@ -77,6 +90,12 @@ class _Fault:
 
 
 @dataclass
+class _Before:
+    action: Callable[["FakeApiServer"], None]
+    times: int
+
+
+@dataclass
 class FakeApiServer:
     """The served resources and objects; ``serve()`` runs it and yields a kubeconfig."""
 
@@ -87,6 +106,7 @@ class FakeApiServer:
     requests: list[Request] = field(default_factory=list)
     _objects: dict[Resource, dict[tuple[str, str], bytes]] = field(default_factory=dict)
     _faults: dict[tuple[str, str], _Fault] = field(default_factory=dict)
+    _before: dict[tuple[str, str], _Before] = field(default_factory=dict)
     _versions: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,6 +121,10 @@ class FakeApiServer:
         with self._lock:
             store = self._objects.setdefault(self._resource(kind), {})
             store.update(((ns, name), body) for ns, name, body in items)
+
+    def remove(self, kind: str, namespace: str, name: str) -> None:
+        with self._lock:
+            del self._objects[self._resource(kind)][(namespace, name)]
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         resource = self._resource(kind)
@@ -122,6 +146,26 @@ class FakeApiServer:
     ) -> None:
         """Answer ``status`` to ``method path`` (no query), ``times`` times or always."""
         self._faults[(method, path)] = _Fault(status, times, headers or {})
+
+    def before(
+        self,
+        path: str,
+        action: Callable[["FakeApiServer"], None],
+        *,
+        method: str,
+        times: int = 1,
+    ) -> None:
+        """Run ``action`` just before answering ``method path``, the next ``times`` times:
+        another client's write landing between this client's read and its write."""
+        self._before[(method, path)] = _Before(action, times)
+
+    def writes(self, path: str | None = None) -> list[Request]:
+        """The POST, PUT and PATCH requests (to ``path``), in order."""
+        return [
+            r
+            for r in self.requests
+            if r.method in ("POST", "PUT", "PATCH") and (path is None or r.path == path)
+        ]
 
     def lists(self, path: str) -> list[Request]:
         """The GET requests to ``path``, in order."""
@@ -179,6 +223,10 @@ class FakeApiServer:
         self.requests.append(Request(method, path, query))
         if self.token is not None and headers.get("authorization") != f"Bearer {self.token}":
             return _status(401, "Unauthorized", "Unauthorized")
+        before = self._before.get((method, path))
+        if before is not None and before.times > 0:
+            before.times -= 1
+            before.action(self)
         fault = self._faults.get((method, path))
         if fault is not None and fault.times != 0:
             if fault.times is not None:
@@ -206,6 +254,8 @@ class FakeApiServer:
                 return 200, orjson.dumps(_full(resource, found)), {}
             if method in ("POST", "PUT"):
                 return self._write(method, resource, namespace, name, orjson.loads(body))
+            if method == "PATCH" and name is not None:
+                return self._patch(resource, namespace, name, headers, orjson.loads(body))
         return _status(405, f"{method} is not supported here", "MethodNotAllowed")
 
     def _discovery(self, path: str) -> dict[str, Any] | None:
@@ -236,9 +286,9 @@ class FakeApiServer:
                 {
                     "name": r.plural,
                     "singularName": r.kind.lower(),
-                    "namespaced": True,
+                    "namespaced": r.namespaced,
                     "kind": r.kind,
-                    "verbs": ["get", "list", "create", "update"],
+                    "verbs": ["get", "list", "create", "update", "patch"],
                 }
                 for r in served
             ],
@@ -251,6 +301,10 @@ class FakeApiServer:
             if rest == path:
                 continue
             parts = rest.split("/")
+            if not resource.namespaced:
+                if parts[0] == resource.plural and len(parts) in (1, 2):
+                    return resource, None, parts[1] if len(parts) == 2 else None
+                continue
             if parts[0] == "namespaces" and len(parts) in (3, 4) and parts[2] == resource.plural:
                 return resource, parts[1], parts[3] if len(parts) == 4 else None
             if parts == [resource.plural]:  # across namespaces: a list only
@@ -304,6 +358,47 @@ class FakeApiServer:
         metadata["uid"] = current["uid"]
         return 200, orjson.dumps(self._store(resource, obj)), {}
 
+    def _patch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        headers: Mapping[str, str],
+        patch: dict[str, Any],
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        if headers.get("content-type") != "application/strategic-merge-patch+json":
+            return _status(415, "only strategic merge patches here", "UnsupportedMediaType")
+        existing = self._objects.get(resource, {}).get((namespace or "", name))
+        if existing is None:
+            return _status(404, f'{resource.plural} "{name}" not found', "NotFound")
+        current = orjson.loads(existing)
+        wanted = patch.get("metadata", {}).get("resourceVersion")
+        if wanted is not None and wanted != current["metadata"]["resourceVersion"]:
+            return _status(409, "the object has been modified", "Conflict")
+        merged = _merge(current, patch)
+        merged["metadata"]["uid"] = current["metadata"]["uid"]
+        return 200, orjson.dumps(self._store(resource, {"kind": resource.kind, **merged})), {}
+
+
+def _merge(current: Any, patch: Any) -> Any:
+    """A strategic merge patch, as far as these tests use it: objects merge key by key,
+    lists of named objects merge by name, anything else is replaced."""
+    if isinstance(current, dict) and isinstance(patch, dict):
+        merged = dict(current)
+        for key, value in patch.items():
+            merged[key] = _merge(current.get(key), value)
+        return merged
+    if (
+        isinstance(current, list)
+        and isinstance(patch, list)
+        and all(isinstance(i, dict) and "name" in i for i in [*current, *patch])
+    ):
+        by_name = {item["name"]: item for item in current}
+        for item in patch:
+            by_name[item["name"]] = _merge(by_name.get(item["name"]), item)
+        return list(by_name.values())
+    return patch
+
 
 def _full(resource: Resource, body: bytes) -> dict[str, Any]:
     return {"apiVersion": resource.group_version, "kind": resource.kind, **orjson.loads(body)}
@@ -348,7 +443,7 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = _serve
+        do_GET = do_POST = do_PUT = do_PATCH = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test output is the assertions."""

@@ -5,7 +5,8 @@ import re
 import helm_python
 import pytest
 
-from tests.chart.render import Rendered, render
+from policies.workloads import pod_specs
+from tests.chart.render import Obj, Rendered, render
 from webhook.options import ServerOptions
 
 GUNICORN_GRACEFUL_TIMEOUT = 20  # webhook/gunicorn_conf.py
@@ -184,11 +185,13 @@ def test_pod_is_hardened(ci: Rendered) -> None:
             assert context["capabilities"] == {"drop": ["ALL"]}
 
 
-def test_no_service_account_token_is_mounted(ci: Rendered) -> None:
-    specs = ci.workload_pod_specs()
-    assert len(specs) == len(ci.workloads())
-    for spec in specs:
-        assert spec["automountServiceAccountToken"] is False
+def test_no_service_account_token_is_mounted(ci: Rendered, ci_vals: Obj) -> None:
+    """None but the webhook pods of tls.mode=managed, whose controller calls the API."""
+    managed = ci_vals.get("tls", {}).get("mode") == "managed"
+    for workload in ci.workloads():
+        (spec,) = [found.spec for found in pod_specs(workload)]
+        wanted = managed and workload["kind"] == "Deployment"
+        assert spec["automountServiceAccountToken"] is wanted
     for account in ci.all("ServiceAccount"):
         assert account["automountServiceAccountToken"] is False
 

@@ -45,3 +45,10 @@ def test_notes_show_where_health_and_metrics_are(default: Rendered) -> None:
     assert "curl http://127.0.0.1:8080/metrics" in default.notes
     moved = render({"server": {"probePort": 9102}}).notes
     assert "curl http://127.0.0.1:9102/metrics" in moved
+
+
+def test_managed_tls_notes_name_the_secret_and_the_field_to_ignore() -> None:
+    notes = render({"tls": {"mode": "managed"}}).notes
+    assert "kubectl -n gatehouse get secret gatehouse-managed-tls" in notes
+    assert ".webhooks[].clientConfig.caBundle of ValidatingWebhookConfiguration\ngatehouse" in notes
+    assert "managed-tls" not in render().notes

@@ -208,6 +208,36 @@ def write_kubeconfig(
     path.chmod(0o600)
 
 
+def write_token_kubeconfig(
+    path: Path,
+    plane: "ControlPlane",
+    user: str,
+    token: str,
+    server: str | None = None,
+    tls_server_name: str | None = None,
+) -> Path:
+    """A kubeconfig with a bearer token (a service account's), for ``server`` (default: the
+    API server's own address); ``tls_server_name``: the name to verify it by when
+    ``server`` is an address its certificate does not carry (a relay's)."""
+    cluster: dict[str, str] = {
+        "server": server or plane.server,
+        "certificate-authority-data": _b64(plane.ca_file.read_bytes()),
+    }
+    if tls_server_name:
+        cluster["tls-server-name"] = tls_server_name
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "control-plane", "cluster": cluster}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": user, "context": {"cluster": "control-plane", "user": user}}],
+        "current-context": user,
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

@@ -23,6 +23,8 @@ from tests.cluster.control_plane import (
 )
 from tests.cluster.gatehouse import ClusterGatehouse
 from tests.cluster.netns import NetnsError, TestHost, test_host
+from tests.cluster.pod_api import PodApi
+from tests.cluster.relay import Relay
 from tests.e2e import kind
 from tests.e2e.kube import create_namespace
 
@@ -83,6 +85,16 @@ def webhook_host() -> Iterator[TestHost]:
             yield host
     except NetnsError as error:
         pytest.exit(f"cluster tests: no test host for the webhook: {error}", returncode=1)
+
+
+@pytest.fixture(scope="session")
+def pod_api(control_plane: ControlPlane, admin_api: ApiClient) -> Iterator[PodApi]:
+    """Service-account credentials for the pods the tests run, and their way to the API."""
+    relay = Relay(("127.0.0.1", control_plane.api_port))
+    try:
+        yield PodApi(control_plane, admin_api, relay)
+    finally:
+        relay.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,16 @@
 
 The chart is rendered with the real Helm SDK against the real API server (so its
 ``lookup`` keeps the generated certificate, as `helm upgrade` does). Of what it
-renders, the API server gets the TLS Secret, the Service (without its selector: no
-Pods will ever match) and the ValidatingWebhookConfiguration as they are; the
-Deployment's one container is run the way a kubelet would, by gunicorn on a test host
-in a network namespace: the env it names, the Secret and ConfigMap written where its
-volumes are mounted, the port the Service targets. An EndpointSlice points the Service
-there. It offers what the e2e suite asks of the kind release (tests/e2e/gatehouse.py):
-``settings``, ``configure``, ``webhook``, ``unreachable``, ``wait_answering``.
+renders, the API server gets the TLS Secret, the ServiceAccount and RBAC, the Service
+(without its selector: no Pods will ever match) and the ValidatingWebhookConfiguration
+as they are; the Deployment's one container is run the way a kubelet would, by
+gunicorn on a test host in a network namespace: the env it names, the Secret and
+ConfigMap written where its volumes are mounted, the port the Service targets. An
+EndpointSlice per test host points the Service there. With tls.mode=managed the pod
+also gets what a kubelet gives it to call the API server: a token of the chart's
+ServiceAccount and a way to the API server (pod_api.py). It offers what the e2e suite
+asks of the kind release (tests/e2e/gatehouse.py): ``settings``, ``configure``,
+``webhook``, ``unreachable``, ``wait_answering``.
 """
 
 import base64
@@ -25,6 +28,7 @@ from kubernetes.dynamic import DynamicClient
 
 from tests.chart.render import Obj, Rendered, render_against
 from tests.cluster.netns import TestHost
+from tests.cluster.pod_api import PodApi
 from tests.e2e.gatehouse import FailurePolicy, Mode, wait_answering
 from tests.e2e.kind import KindSetup
 from tests.e2e.kube import wait_for
@@ -33,6 +37,19 @@ from tests.server import Server, serve
 FIELD_MANAGER = "gatehouse-cluster-tests"
 # What the Service is backed by: ours, so no controller claims or rewrites it.
 ENDPOINT_SLICE_MANAGER = "gatehouse-cluster-tests"
+# What the API server keeps of a rendering as it is (the Service goes without its selector).
+KEPT = ("Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
+
+
+def merged(base: Obj, over: Obj) -> Obj:
+    """``over`` laid on ``base``, objects merged key by key, as Helm merges values."""
+    result = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def apply(api: ApiClient, obj: Obj) -> Obj:
@@ -158,6 +175,10 @@ class ClusterGatehouse:
     failure_policy: FailurePolicy = ""
     timeout_seconds: int | None = None  # None: the chart's default
     client_config: Obj | None = None  # None: the chart's own (the Service)
+    extra_values: Obj = field(default_factory=dict)  # laid over values()
+    # The operator's switches that are no chart values (timings of managed TLS...).
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    pod_api: PodApi | None = None  # tls.mode=managed: how the pod reaches the API server
     rendered: Rendered | None = None
     server: Server | None = None
     logs: list[Path] = field(default_factory=list)
@@ -167,7 +188,11 @@ class ClusterGatehouse:
         webhook: Obj = {"failurePolicy": self.failure_policy} if self.failure_policy else {}
         if self.timeout_seconds is not None:
             webhook["timeoutSeconds"] = self.timeout_seconds
-        return {"mode": self.mode, "webhook": webhook}
+        return merged({"mode": self.mode, "webhook": webhook}, self.extra_values)
+
+    @property
+    def managed_tls(self) -> bool:
+        return bool(self.values().get("tls", {}).get("mode") == "managed")
 
     def settings(self) -> tuple[Mode, FailurePolicy]:
         return self.mode, self.failure_policy
@@ -175,18 +200,42 @@ class ClusterGatehouse:
     def render(self) -> Rendered:
         return render_against(self.kubeconfig, self.values(), namespace=self.setup.namespace)
 
-    def install(self) -> None:
-        """Apply what the API server keeps, start the container, register the webhook."""
+    def render_and_apply(self) -> None:
+        """What `helm upgrade` changes in the API server, but for the webhook configuration
+        (``register``) and the pod (``start``): the objects the API server keeps as they
+        are, and the Service without its selector."""
         rendered = self.render()
-        apply(self.api, rendered.one("Secret"))
+        for obj in rendered.objects:
+            if obj["kind"] in KEPT:
+                apply(self.api, obj)
         service = copy.deepcopy(rendered.one("Service"))
         service["spec"].pop("selector", None)
         apply(self.api, service)
-        apply(self.api, self._endpoint_slice(rendered))
         self.rendered = rendered
-        self.start()
-        self.register()
-        self.wait_answering(self.mode)
+
+    def install(self, wait: bool = True) -> None:
+        """Apply what the API server keeps, start the container, register the webhook.
+
+        With tls.mode=managed the webhook configuration comes first: the pod fills in
+        its caBundle, and is not ready until it has.
+        """
+        self.render_and_apply()
+        if self.managed_tls:
+            self.register()
+            self.start()
+        else:
+            self.start()
+            self.register()
+        if wait:
+            self.wait_answering(self.mode)
+
+    def remove_endpoints(self) -> None:
+        """This host out of the Service, as for a pod that is terminating."""
+        assert self.rendered is not None
+        slice_ = self._endpoint_slice(self.rendered)
+        DynamicClient(self.api).resources.get(
+            api_version=slice_["apiVersion"], kind=slice_["kind"]
+        ).delete(name=slice_["metadata"]["name"], namespace=slice_["metadata"]["namespace"])
 
     def configure(
         self, mode: Mode, failure_policy: FailurePolicy = "", timeout_seconds: int | None = None
@@ -215,16 +264,18 @@ class ClusterGatehouse:
 
     def webhook(self) -> V1ValidatingWebhook:
         """The webhook as the API server sees it."""
-        configurations = (
-            AdmissionregistrationV1Api(self.api)
-            .list_validating_webhook_configuration(
-                label_selector=f"app.kubernetes.io/instance={self.setup.release}"
-            )
-            .items
+        assert self.rendered is not None
+        name = self.rendered.one("ValidatingWebhookConfiguration")["metadata"]["name"]
+        configuration = AdmissionregistrationV1Api(self.api).read_validating_webhook_configuration(
+            name
         )
-        assert len(configurations) == 1, configurations
-        (webhook,) = configurations[0].webhooks or []
+        (webhook,) = configuration.webhooks or []
         return webhook
+
+    def ca_bundle(self) -> bytes:
+        """The PEM the API server verifies this webhook's certificate with."""
+        bundle = self.webhook().client_config.ca_bundle or ""
+        return base64.b64decode(bundle)
 
     def env(self) -> dict[str, str]:
         """The container's env as the chart renders it, its paths on this machine."""
@@ -275,16 +326,28 @@ class ClusterGatehouse:
         assert self.rendered is not None and self.server is None
         # The tests read every decision from the log, plain allows included: the
         # operator's switch for that (not a chart value) is on.
-        env = {**self.env(), "GATEHOUSE_LOG_ALLOWED": "true"}
+        env = {**self.env(), "GATEHOUSE_LOG_ALLOWED": "true", **self.env_overrides}
         pod_dir = self.workdir / "pod"
         tls = pod_dir / "etc" / "gatehouse" / "tls"
         run = self.workdir / f"run-{len(self.logs) + 1}"  # each run keeps its own log
         run.mkdir()
+        ca_file = tls / "ca.crt"
+        if self.managed_tls:
+            # What the kubelet would mount: a token of the chart's ServiceAccount.
+            assert self.pod_api is not None
+            account = self.rendered.pod_spec["serviceAccountName"]
+            env["GATEHOUSE_KUBECONFIG"] = str(
+                self.pod_api.kubeconfig(
+                    self.host, self.setup.namespace, account, run / "kubeconfig"
+                )
+            )
+            ca_file = run / "ca-bundle.pem"  # known once the pod made it
         self.server = self._stack.enter_context(
             serve(
                 run,
                 env=env,
-                certs=(tls / "ca.crt", tls / "tls.crt", tls / "tls.key"),
+                certs=(ca_file, tls / "tls.crt", tls / "tls.key"),
+                ca_when_ready=self.ca_bundle if self.managed_tls else None,
                 workers=int(env.get("GATEHOUSE_WORKERS", "2")),
                 server_name=service_host(self.rendered),
                 host=self.host.address,
@@ -294,6 +357,8 @@ class ClusterGatehouse:
             )
         )
         self.logs.append(self.server.log_file)
+        # Ready: in the Service's endpoints, as a kubelet's readiness probe would put it.
+        apply(self.api, self._endpoint_slice(self.rendered))
 
     def _stop(self) -> None:
         self._stack.close()
@@ -307,7 +372,7 @@ class ClusterGatehouse:
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",
             "metadata": {
-                "name": f"{name}-test-host",
+                "name": f"{name}-{self.host.namespace}",
                 "namespace": service["metadata"]["namespace"],
                 "labels": {
                     "kubernetes.io/service-name": name,

@@ -73,13 +73,16 @@ def _free_block() -> ipaddress.IPv4Network:
 
 
 @contextmanager
-def test_host() -> Iterator[TestHost]:
-    """A fresh namespace and veth pair, deleted on the way out whatever happened."""
+def test_host(tag: str = "") -> Iterator[TestHost]:
+    """A fresh namespace and veth pair, deleted on the way out whatever happened.
+
+    ``tag`` (a letter or two) tells apart the hosts one run makes: one per pod.
+    """
     if shutil.which("ip") is None:
         raise NetnsError("the `ip` command (iproute2) is needed: apt-get install iproute2")
     if os.geteuid() != 0:
         raise NetnsError("creating a network namespace needs root (CAP_NET_ADMIN)")
-    tag = f"{os.getpid() % 100000}"
+    tag = f"{os.getpid() % 100000}{tag}"  # interface names: 15 characters at most
     namespace, here, there = f"gatehouse-{tag}", f"gh{tag}h", f"gh{tag}n"
     block = _free_block()
     gateway, address = (str(h) for h in block.hosts())

@@ -3,7 +3,6 @@ as a service account bound to the chart's read-only ClusterRole. Real paging (sm
 pages, continue tokens), a continue token that expired (410), a missing RBAC rule,
 and PolicyReports written where the CRD is installed."""
 
-import base64
 import copy
 import json
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from kubernetes.client import (
 from gatehouse import cluster
 from gatehouse.cli import main
 from tests.chart.render import Obj, render
-from tests.cluster.control_plane import ControlPlane
+from tests.cluster.control_plane import ControlPlane, write_token_kubeconfig
 from tests.cluster.gatehouse import ClusterGatehouse, apply
 from tests.e2e.kube import wait_for, wait_pods
 from tests.e2e.workloads import breaking
@@ -80,28 +79,8 @@ def install_audit_rbac(
     token = CoreV1Api(api).create_namespaced_service_account_token(
         name, namespace, {"spec": {"expirationSeconds": 3600}}
     )
-    kubeconfig = workdir / f"{name}.kubeconfig"
-    kubeconfig.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "control-plane",
-                        "cluster": {
-                            "server": plane.server,
-                            "certificate-authority-data": base64.b64encode(
-                                plane.ca_file.read_bytes()
-                            ).decode(),
-                        },
-                    }
-                ],
-                "users": [{"name": name, "user": {"token": token.status.token}}],
-                "contexts": [{"name": name, "context": {"cluster": "control-plane", "user": name}}],
-                "current-context": name,
-            }
-        )
+    kubeconfig = write_token_kubeconfig(
+        workdir / f"{name}.kubeconfig", plane, name, token.status.token
     )
     return AuditAccount(name, f"system:serviceaccount:{namespace}:{name}", kubeconfig)
 

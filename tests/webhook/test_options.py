@@ -6,7 +6,7 @@ import pytest
 
 from policies.config import DEFAULT_CONFIG, ConfigError, PolicyConfig
 from webhook import active_config
-from webhook.options import OptionsError, ServerOptions
+from webhook.options import ManagedTlsOptions, OptionsError, ServerOptions
 
 
 def options(**env: str) -> ServerOptions:
@@ -147,3 +147,76 @@ def test_config_errors_name_the_file_and_keep_the_last_good_config(tmp_path: Pat
     assert active_config.current(options()) is good
     with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
         active_config.load(options(GATEHOUSE_CONFIG=str(tmp_path / "nope.yaml")))
+
+
+MANAGED = {
+    "GATEHOUSE_TLS_MODE": "managed",
+    "GATEHOUSE_MANAGED_TLS_NAMESPACE": "gatehouse",
+    "GATEHOUSE_MANAGED_TLS_SECRET": "gatehouse-managed-tls",
+    "GATEHOUSE_MANAGED_TLS_WEBHOOK": "gatehouse",
+    "GATEHOUSE_MANAGED_TLS_DNS_NAMES": "gatehouse,gatehouse.gatehouse,gatehouse.gatehouse.svc",
+}
+
+
+def test_managed_tls_is_off_unless_asked_and_its_variables_are_read() -> None:
+    assert options().managed_tls is None
+    assert not options().tls_files.issued_in_pod
+    read = options(
+        **MANAGED,
+        GATEHOUSE_MANAGED_TLS_CA_DAYS="365",
+        GATEHOUSE_MANAGED_TLS_CERT_DAYS="30",
+        GATEHOUSE_MANAGED_TLS_CHECK_INTERVAL="10",
+        GATEHOUSE_MANAGED_TLS_GRACE="20",
+        GATEHOUSE_MANAGED_TLS_OVERLAP="7200",
+        GATEHOUSE_KUBECONFIG="/etc/kubeconfig",
+    )
+    assert read.managed_tls == ManagedTlsOptions(
+        namespace="gatehouse",
+        secret_name="gatehouse-managed-tls",
+        webhook="gatehouse",
+        dns_names=("gatehouse", "gatehouse.gatehouse", "gatehouse.gatehouse.svc"),
+        ca_days=365,
+        cert_days=30,
+        check_interval=10.0,
+        grace=20.0,
+        overlap=7200.0,
+        kubeconfig="/etc/kubeconfig",
+    )
+    assert read.tls_files.issued_in_pod
+    defaults = options(**MANAGED).managed_tls
+    assert defaults is not None
+    assert (defaults.ca_days, defaults.cert_days, defaults.grace, defaults.overlap) == (
+        1095,
+        90,
+        300.0,
+        86400.0,
+    )
+    assert defaults.kubeconfig is None  # the pod's own service account
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("GATEHOUSE_TLS_MODE", "cert-manager", "GATEHOUSE_TLS_MODE: 'cert-manager' is not one of"),
+        ("GATEHOUSE_MANAGED_TLS_SECRET", "", "must be set with GATEHOUSE_TLS_MODE=managed"),
+        ("GATEHOUSE_MANAGED_TLS_DNS_NAMES", "", "expected DNS names separated by commas"),
+        ("GATEHOUSE_MANAGED_TLS_DNS_NAMES", "a,,b", "expected DNS names"),
+        ("GATEHOUSE_MANAGED_TLS_DNS_NAMES", "Gatehouse.svc", "expected DNS names"),
+        ("GATEHOUSE_MANAGED_TLS_DNS_NAMES", "*.svc", "expected DNS names"),
+        ("GATEHOUSE_MANAGED_TLS_CA_DAYS", "0", "at least 1"),
+        ("GATEHOUSE_MANAGED_TLS_CA_DAYS", "99999999999", "at most 36500"),
+        ("GATEHOUSE_MANAGED_TLS_CERT_DAYS", "²", "expected a whole number"),
+        (
+            "GATEHOUSE_MANAGED_TLS_CERT_DAYS",
+            "2000",
+            "must not exceed GATEHOUSE_MANAGED_TLS_CA_DAYS",
+        ),
+        ("GATEHOUSE_MANAGED_TLS_OVERLAP", "300", "must be longer than GATEHOUSE_MANAGED_TLS_GRACE"),
+        ("GATEHOUSE_MANAGED_TLS_OVERLAP", "9999999", "expected seconds between 0 and 2592000"),
+    ],
+)
+def test_a_bad_managed_tls_value_names_its_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        options(**{**MANAGED, name: value})
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(name)

@@ -10,6 +10,8 @@ claim a Secret cert-manager (or you) still own.
 {{- .Values.tls.secret.name -}}
 {{- else if eq $mode "cert-manager" -}}
 {{- printf "%s-cert-manager-tls" (include "gatehouse.fullname" .) -}}
+{{- else if eq $mode "managed" -}}
+{{- printf "%s-managed-tls" (include "gatehouse.fullname" .) -}}
 {{- else -}}
 {{- printf "%s-tls" (include "gatehouse.fullname" .) -}}
 {{- end -}}
@@ -57,4 +59,29 @@ template) `lookup` finds nothing and a new pair is generated.
 
 {{- define "gatehouse.certificateName" -}}
 {{- printf "%s-serving" (include "gatehouse.fullname" .) -}}
+{{- end -}}
+
+{{/*
+tls.mode=managed: the caBundle the webhook configuration holds now, or "". The pods
+fill it in; rendering it back keeps it where it is through `helm upgrade`, above all
+the one that switches from tls.mode=chart, whose manifest set it: without it Helm
+would remove it and the running pods' certificate would not verify until a new pod
+puts it back. Without a cluster (helm template, Argo CD) it is "" and the field is
+left out: nothing random is rendered, and the GitOps tool is told to ignore it.
+*/}}
+{{- define "gatehouse.liveCaBundle" -}}
+{{- $live := lookup "admissionregistration.k8s.io/v1" "ValidatingWebhookConfiguration" "" (include "gatehouse.fullname" .) -}}
+{{- $webhooks := dig "webhooks" list $live -}}
+{{- if $webhooks -}}
+{{- dig "clientConfig" "caBundle" "" (first $webhooks) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* tls.mode=managed: a serving certificate may not outlive its CA. */}}
+{{- define "gatehouse.managedTLS" -}}
+{{- $managed := .Values.tls.managed -}}
+{{- if gt (int $managed.certValidityDays) (int $managed.caValidityDays) -}}
+{{- fail (printf "tls.managed.certValidityDays (%d) must not exceed tls.managed.caValidityDays (%d)" (int $managed.certValidityDays) (int $managed.caValidityDays)) -}}
+{{- end -}}
+{{- toJson $managed -}}
 {{- end -}}
