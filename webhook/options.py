@@ -162,9 +162,12 @@ def _managed_tls(read: "_Reader") -> ManagedTlsOptions | None:
             "GATEHOUSE_MANAGED_TLS_CERT_DAYS: must not exceed GATEHOUSE_MANAGED_TLS_CA_DAYS "
             f"({options.cert_days} > {options.ca_days})"
         )
-    if options.overlap <= options.grace:
+    # A pod sees a new CA up to one check after it was published and moves to it a grace
+    # later; until then the old CA must stay in the caBundle.
+    if options.overlap <= options.grace + options.check_interval:
         raise OptionsError(
-            "GATEHOUSE_MANAGED_TLS_OVERLAP: must be longer than GATEHOUSE_MANAGED_TLS_GRACE, "
+            "GATEHOUSE_MANAGED_TLS_OVERLAP: must be longer than GATEHOUSE_MANAGED_TLS_GRACE "
+            f"plus GATEHOUSE_MANAGED_TLS_CHECK_INTERVAL ({options.grace + options.check_interval:.0f} s), "
             "or the old CA leaves the caBundle before every pod moved off it"
         )
     return options

@@ -212,6 +212,13 @@ def test_managed_tls_is_off_unless_asked_and_its_variables_are_read() -> None:
             "must not exceed GATEHOUSE_MANAGED_TLS_CA_DAYS",
         ),
         ("GATEHOUSE_MANAGED_TLS_OVERLAP", "300", "must be longer than GATEHOUSE_MANAGED_TLS_GRACE"),
+        # Past the grace (300 s) but not the grace plus a check (60 s): a pod that saw the
+        # new CA a check late would still serve the old one's certificate.
+        (
+            "GATEHOUSE_MANAGED_TLS_OVERLAP",
+            "330",
+            "plus GATEHOUSE_MANAGED_TLS_CHECK_INTERVAL (360 s)",
+        ),
         ("GATEHOUSE_MANAGED_TLS_OVERLAP", "9999999", "expected seconds between 0 and 2592000"),
     ],
 )

@@ -3,7 +3,10 @@
 ECDSA P-256 keys, signed with SHA-256: a key is made in well under a millisecond
 (RSA-2048: 50-80 ms, in the gunicorn master), and a TLS handshake costs the
 server less than half the CPU of an RSA-2048 one (docs/decisions/0004-managed-tls.md).
-Nothing here logs, and no error message carries key material.
+Nothing here logs, and no error message carries key material. The predicates below
+read certificates from the Secret and the caBundle, which anyone with write access
+can fill with anything: a part they cannot parse (an extension, a key of an unknown
+algorithm) makes them answer "no", never raise, so the plan replaces it.
 """
 
 import hashlib
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -160,17 +163,24 @@ def fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+# What cryptography raises for a certificate part it parses only when asked for: a
+# malformed extension (ValueError) or a key or signature of an algorithm it lacks.
+_UNREADABLE = (ValueError, TypeError, UnsupportedAlgorithm)
+
+
 def is_ca(cert: x509.Certificate) -> bool:
+    """A CA certificate, and one whose key can verify what it signed."""
     try:
+        cert.public_key()
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, *_UNREADABLE):
         return False
 
 
 def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
+    except (InvalidSignature, *_UNREADABLE):
         return False
     return True
 
@@ -178,15 +188,15 @@ def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
 def key_matches(cert: x509.Certificate, key_pem: bytes) -> bool:
     try:
         key = load_key(key_pem)
-    except CertificateError:
+        return cert.public_key() == key.public_key()
+    except (CertificateError, *_UNREADABLE):
         return False
-    return cert.public_key() == key.public_key()
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, *_UNREADABLE):
         return []
     return list(san.get_values_for_type(x509.DNSName))
 

@@ -23,6 +23,8 @@ from kubernetes.client import (
 
 FIELD_MANAGER = "gatehouse-managed-tls"
 # Seconds to connect and to wait for an answer: a hung API server must not hang the loop.
+# The client makes each request once (connect() turns urllib3's retries off): a failed
+# round is retried by the controller's loop, with back-off, so this bounds one call.
 TIMEOUT = (5.0, 15.0)
 
 
@@ -188,12 +190,17 @@ def _conflict(error: ApiException) -> Exception:
 
 
 def connect(kubeconfig: str | None) -> ApiClient:
-    """A client as the pod's service account (in-cluster), or as ``kubeconfig`` says."""
+    """A client as the pod's service account (in-cluster), or as ``kubeconfig`` says.
+
+    urllib3 would otherwise try a timed-out GET or PUT three more times: four timeouts
+    per call, and four requests per call to an API server that is already struggling.
+    """
     from kubernetes import config
 
-    if kubeconfig:
-        client: ApiClient = config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
-        return client
     configuration = Configuration()
-    config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    if kubeconfig:
+        config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)  # type: ignore[no-untyped-call]
+    else:
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    configuration.retries = 0
     return ApiClient(configuration)

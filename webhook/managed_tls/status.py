@@ -37,17 +37,19 @@ def write_status(files: TlsFiles, status: Status) -> None:
 
 
 def write_atomically(path: Path, content: bytes, mode: int) -> None:
-    """``content`` replaces ``path`` whole: a reader sees the old file or the new one."""
+    """``content`` replaces ``path`` whole: a reader sees the old file or the new one.
+
+    The temporary file is removed whatever fails (a full volume): it may hold a key.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(handle, mode)
-        os.write(handle, content)
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-    try:
+        with os.fdopen(handle, "wb") as file:  # write() all of it: os.write may write less
+            os.fchmod(file.fileno(), mode)
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, path)
-    except OSError:
+    except BaseException:
         os.unlink(temporary)
         raise
 

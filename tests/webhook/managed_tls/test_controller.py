@@ -4,6 +4,7 @@ CA's certificate only after the grace, and nothing it logs holds key material.""
 
 import base64
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,11 +12,14 @@ from pathlib import Path
 
 import pytest
 import trustme
+import urllib3
 from kubernetes.client import ApiException
 
 from tests.chart.fake_apiserver import BEARER, SECRETS, VALIDATING_WEBHOOKS, FakeApiServer
+from tests.webhook.managed_tls import hostile
 from webhook import audit_log
 from webhook.managed_tls import certs
+from webhook.managed_tls import cluster as cluster_api
 from webhook.managed_tls.cluster import ClusterApi, Target, connect
 from webhook.managed_tls.controller import ATTEMPTS, CertController, SyncError
 from webhook.managed_tls.status import readiness
@@ -290,6 +294,47 @@ def test_switching_from_the_charts_certificate_keeps_its_ca_trusted(cluster: Clu
     new_ca, kept = certs.load_certs(cluster.ca_bundle())
     assert certs.fingerprint(kept) == fingerprints(chart_ca.cert_pem.bytes())[0]
     assert certs.signed_by(certs.load_certs(served(pod))[0], new_ca)
+
+
+def test_a_secret_holding_an_unreadable_ca_is_replaced_not_a_round_failing_forever(
+    cluster: Cluster,
+) -> None:
+    ca, key_pem = hostile.broken_basic_constraints(START)
+    stored = {"ca.key": base64.b64encode(key_pem).decode()}
+    stored["ca.crt"] = stored["tls.crt"] = base64.b64encode(hostile.pem(ca)).decode()
+    stored["tls.key"] = stored["ca.key"]
+    cluster.api.add(
+        {
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {
+                "name": SECRET,
+                "namespace": NAMESPACE,
+                "annotations": {"gatehouse.io/ca-published-at": "2030-01-01T00:00:00Z"},
+            },
+            "data": stored,
+        }
+    )
+    cluster.set_ca_bundle(hostile.pem(ca))
+    pod = cluster.replica()
+    assert pod.sync_once().trusted
+    (new_ca,) = certs.load_certs(cluster.ca_bundle())  # the broken one is not kept
+    assert certs.signed_by(certs.load_certs(served(pod))[0], new_ca)
+    assert [r.method for r in cluster.api.writes(SECRET_PATH)] == ["PUT"]
+
+
+def test_a_hung_api_server_costs_one_timeout_per_call_not_four(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's back-off is the only retry: urllib3's own would send every timed-out
+    GET three more times, each waiting out the timeout again."""
+    monkeypatch.setattr(cluster_api, "TIMEOUT", (5.0, 0.2))
+    cluster.api.before(WEBHOOK_PATH, lambda _: time.sleep(1), method="GET", times=4)
+    pod = cluster.replica()
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        pod.sync_once()
+    assert len(cluster.api.lists(WEBHOOK_PATH)) == 1
+    assert readiness(pod.files) == (False, "managed TLS: no certificate yet")
 
 
 def test_a_refused_write_fails_the_round_and_the_pod_stays_unready(cluster: Cluster) -> None:

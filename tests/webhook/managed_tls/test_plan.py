@@ -1,10 +1,13 @@
 """What the shared Secret should hold, decided from what it holds, the time and the names."""
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.x509.oid import ExtensionOID
 
+from tests.webhook.managed_tls import hostile
 from webhook.managed_tls import certs
 from webhook.managed_tls.certs import Pair
 from webhook.managed_tls.plan import Lifetimes, TlsState, decode, encode, plan, serving_problem
@@ -115,6 +118,17 @@ def test_a_new_secret_keeps_the_cas_the_ca_bundle_already_trusts() -> None:
     assert fingerprints(gone.state.bundle) == [certs.fingerprint(new_ca)]
 
 
+def test_unreadable_certificates_in_the_ca_bundle_are_not_kept() -> None:
+    """A caBundle that holds a certificate with a broken extension or a key nobody can
+    read must not keep the first Secret from being made."""
+    broken, _ = hostile.broken_basic_constraints(START)
+    usable = fresh().bundle[0]
+    unknown_key = hostile.unknown_key_algorithm(usable)
+    state = fresh(START, (broken, unknown_key, usable))
+    assert fingerprints(state.bundle[1:]) == [certs.fingerprint(usable)]
+    assert not certs.signed_by(state.serving.cert, unknown_key)
+
+
 def test_an_expired_ca_leaves_the_bundle_at_once() -> None:
     state = fresh()
     short = Lifetimes(ca=timedelta(days=2), serving=timedelta(days=1), overlap=timedelta(days=30))
@@ -132,6 +146,29 @@ def test_an_expired_ca_leaves_the_bundle_at_once() -> None:
         (lambda s: Pair(b"junk", s.serving.key_pem), "unreadable"),
         (lambda s: Pair(s.serving.cert_pem, fresh().serving.key_pem), "its key does not match"),
         (lambda s: fresh().serving, "not signed by the current CA"),
+        # Parts that load only when asked for, and then fail: a reason to replace the
+        # pair, never an exception that fails every round and leaves the Secret as it is.
+        (
+            lambda s: Pair(
+                hostile.pem(hostile.unknown_key_algorithm(s.serving.cert)), s.serving.key_pem
+            ),
+            "its key does not match",
+        ),
+        (
+            lambda s: Pair(
+                hostile.pem(
+                    hostile.broken_extension(
+                        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+                        certs.load_key(s.ca_key_pem),
+                        START,
+                        key=certs.load_key(s.serving.key_pem),
+                        issuer=s.bundle[0].subject,
+                    )
+                ),
+                s.serving.key_pem,
+            ),
+            "the Service's DNS names changed",
+        ),
     ],
 )
 def test_a_broken_serving_pair_is_replaced(broken, problem) -> None:  # type: ignore[no-untyped-def]
@@ -164,4 +201,12 @@ def test_encode_and_decode_round_trip() -> None:
 def test_a_secret_that_cannot_be_used_decodes_to_none(spoil) -> None:  # type: ignore[no-untyped-def]
     data, annotations = encode(fresh())
     spoil(data, annotations)
+    assert decode(data, annotations) is None
+
+
+def test_a_secret_whose_ca_cannot_be_read_decodes_to_none() -> None:
+    data, annotations = encode(fresh())
+    ca, key_pem = hostile.broken_basic_constraints(START)
+    data["ca.crt"] = base64.b64encode(hostile.pem(ca)).decode()
+    data["ca.key"] = base64.b64encode(key_pem).decode()
     assert decode(data, annotations) is None
