@@ -11,7 +11,7 @@ algorithm) makes them answer "no", never raise, so the plan replaces it.
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -34,7 +34,7 @@ class Pair:
     """A certificate and its private key, both PEM."""
 
     cert_pem: bytes
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)  # a traceback or a debug print must not show it
 
     @property
     def cert(self) -> x509.Certificate:

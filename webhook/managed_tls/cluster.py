@@ -9,7 +9,7 @@ on the Secret, get and patch on the ValidatingWebhookConfiguration.
 """
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes.client import (
@@ -41,7 +41,7 @@ class Target:
 
 @dataclass(frozen=True)
 class StoredSecret:
-    data: dict[str, str]  # base64, as the API has it
+    data: dict[str, str] = field(repr=False)  # base64, as the API has it; holds the keys
     annotations: dict[str, str]
     resource_version: str
 

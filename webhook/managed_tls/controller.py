@@ -39,8 +39,27 @@ from webhook.tls import TlsFiles
 
 # Rounds of read-plan-write one sync may take when other replicas keep writing first.
 ATTEMPTS = 5
-# After a failed round, the next one comes this soon, doubling up to the check interval.
+# After a failed round, or one that left the pod serving an untrusted certificate, the next
+# comes this soon, doubling up to the check interval: soon enough to become ready quickly,
+# never a steady stream of API calls from a pod that cannot get there.
 FIRST_RETRY = 1.0
+
+
+class Pace:
+    """Seconds to wait before the next round."""
+
+    def __init__(self, check_interval: float) -> None:
+        self.check_interval = check_interval
+        self._retry = FIRST_RETRY
+
+    def next_wait(self, settled: bool) -> float:
+        if settled:
+            self._retry = FIRST_RETRY
+            return self.check_interval
+        wait = min(self._retry, self.check_interval)
+        self._retry = min(self._retry * 2, self.check_interval)
+        return wait
+
 
 Clock = Callable[[], datetime]
 
@@ -213,19 +232,14 @@ class CertController:
             self._thread.join(timeout=20)
 
     def _run(self) -> None:
-        retry = FIRST_RETRY
+        pace = Pace(self.options.check_interval)
         while not self._stop.is_set():
             try:
-                status = self.sync_once()
+                settled = self.sync_once().trusted
             except Exception as error:
                 audit_log.emit("warning", "managed tls: round failed", **_describe(error))
-                self._stop.wait(min(retry, self.options.check_interval))
-                retry *= 2
-                continue
-            retry = FIRST_RETRY
-            # Not serving a trusted certificate yet: look again soon rather than in a minute.
-            wait = self.options.check_interval if status.trusted else FIRST_RETRY
-            self._stop.wait(wait)
+                settled = False
+            self._stop.wait(pace.next_wait(settled))
 
     def _local_pair(self) -> Pair | None:
         try:

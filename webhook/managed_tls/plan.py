@@ -28,7 +28,7 @@ after that CA reached the caBundle (controller.py).
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -51,7 +51,7 @@ class Lifetimes:
 @dataclass(frozen=True)
 class TlsState:
     bundle: tuple[x509.Certificate, ...]  # newest first; the first is the signer
-    ca_key_pem: bytes
+    ca_key_pem: bytes = field(repr=False)
     serving: Pair
     published_at: datetime  # when the signer entered the bundle
 

@@ -21,7 +21,7 @@ from webhook import audit_log
 from webhook.managed_tls import certs
 from webhook.managed_tls import cluster as cluster_api
 from webhook.managed_tls.cluster import ClusterApi, Target, connect
-from webhook.managed_tls.controller import ATTEMPTS, CertController, SyncError
+from webhook.managed_tls.controller import ATTEMPTS, CertController, Pace, SyncError
 from webhook.managed_tls.status import readiness
 from webhook.options import ManagedTlsOptions
 from webhook.tls import TlsFiles
@@ -385,3 +385,11 @@ def test_the_loop_logs_failures_and_never_key_material(
         body = b"".join(secret[key].splitlines()[1:-1]).decode()
         assert body[:40] not in log and body[-40:] not in log
     assert "PRIVATE KEY" not in log
+
+
+def test_rounds_that_do_not_settle_back_off_to_the_check_interval() -> None:
+    pace = Pace(check_interval=60)
+    unsettled = [pace.next_wait(settled=False) for _ in range(9)]
+    assert unsettled == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert pace.next_wait(settled=True) == 60
+    assert pace.next_wait(settled=False) == 1

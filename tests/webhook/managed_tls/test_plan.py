@@ -10,6 +10,7 @@ from cryptography.x509.oid import ExtensionOID
 from tests.webhook.managed_tls import hostile
 from webhook.managed_tls import certs
 from webhook.managed_tls.certs import Pair
+from webhook.managed_tls.cluster import StoredSecret
 from webhook.managed_tls.plan import Lifetimes, TlsState, decode, encode, plan, serving_problem
 
 NAMES = ("gatehouse", "gatehouse.gatehouse", "gatehouse.gatehouse.svc")
@@ -46,6 +47,18 @@ def test_keys_are_ecdsa_p256() -> None:
     key = certs.load_key(state.serving.key_pem)
     assert key.curve.name == "secp256r1"
     assert certs.load_key(state.ca_key_pem).curve.name == "secp256r1"
+
+
+def test_no_private_key_shows_in_a_printout_of_what_holds_it() -> None:
+    state = fresh()
+    data, annotations = encode(state)
+    stored = StoredSecret(data, annotations, "1")
+    printed = " ".join(repr(x) for x in (state, state.serving, state.signer, stored))
+    for key_pem in (state.ca_key_pem, state.serving.key_pem):
+        body = b"".join(key_pem.splitlines()[1:-1]).decode()
+        assert body[:40] not in printed
+    for name in ("ca.key", "tls.key"):
+        assert stored.data[name][:40] not in printed
 
 
 def test_nothing_to_do_while_everything_is_fresh() -> None:
