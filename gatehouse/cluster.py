@@ -285,12 +285,22 @@ def connect(kubeconfig: str | None, context: str | None) -> Cluster:
             name = context or str(current["name"])
     except (ConfigException, OSError) as exc:
         # The loader's messages name files, keys and contexts, never credentials.
-        raise ClusterError(f"cannot load the cluster configuration: {exc}", fatal=True) from None
+        raise ClusterError(
+            f"cannot load the cluster configuration from {_kubeconfig_named(kubeconfig)}"
+            f" (not in a pod either): {exc}",
+            fatal=True,
+        ) from None
     verifies_tls = bool(configuration.verify_ssl)
     if not verifies_tls:
         # urllib3 would warn on every request; the audit says it once (Cluster.verifies_tls).
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     return Cluster(client.ApiClient(configuration), name, str(configuration.host), verifies_tls)
+
+
+def _kubeconfig_named(kubeconfig: str | None) -> str:
+    """The file the client read: --kubeconfig, else $KUBECONFIG, else ~/.kube/config
+    (the client's own default, taken from the environment when it was imported)."""
+    return kubeconfig or str(config.kube_config.KUBE_CONFIG_DEFAULT_LOCATION)
 
 
 def _in_a_pod_without_kubeconfig() -> bool:

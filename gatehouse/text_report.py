@@ -77,6 +77,9 @@ class TextReport(Report):
         if self.per_policy:
             counts = ", ".join(f"{policy} {n}" for policy, n in sorted(self.per_policy.items()))
             lines.append(self._wrap(f"Findings: {counts}"))
+        elif problems:
+            # "No findings." over an error reads as a pass in a CI log.
+            lines.append(paint.problem("No findings in what could be read; see below."))
         else:
             lines.append(paint.ok("No findings."))
         lines.append(paint.bold(summary))

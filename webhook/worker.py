@@ -13,7 +13,9 @@ Nothing a client does holds up another client for long:
   arrive whole within ``request_deadline``; an answer must be read back within
   ``request_deadline`` too. All deadlines live in one heap.
 - judging a review has a budget of its own (``review_budget``, in the app), so
-  the loop is never busy with one request for longer than that.
+  the loop is never busy with one request for longer than that; a review over
+  64 KiB is judged in a process of the worker's own (webhook/judge_process.py),
+  so that it costs the loop nothing but its bytes.
 - connections are capped per worker (and, if asked, per client address). Near
   the cap, idle connections that served a single request are closed oldest
   first; at the cap a new connection takes the place of the oldest that has not
@@ -60,9 +62,11 @@ from gunicorn.http import Request, wsgi
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.base import Worker
 
+from webhook import audit_log
 from webhook.audit_log import RateLimitedWarnings, log_bad_request
+from webhook.judge_process import JudgeGone, JudgeProcess, quiet_signals, serve
 from webhook.options import ServerOptions
-from webhook.tls import RotatingContext
+from webhook.tls import RotatingContext, peer_verified
 
 # More than any head gunicorn takes (100 fields of 8 KiB): it refuses a longer one
 # from what is buffered. A connection buffers at most this and twice the app's body
@@ -80,10 +84,11 @@ STOP_LINGER = 2.0  # seconds a stopping worker keeps idle connections, as gthrea
 # once idle for IDLE_GRACE seconds: the API server reconnects, a flood does not.
 SHED_IDLE_ABOVE = 0.75
 IDLE_GRACE = 1.0
-# A request whose body is larger than this is judged on the worker's side thread, so
-# the loop goes on serving the others meanwhile: judging costs about a microsecond a
-# byte at worst, so what stays on the loop holds it for a few milliseconds at most, and
-# what goes to the thread is bounded by the review budget.
+# A request whose body is larger than this is handed by the worker's side thread to its
+# judge process, so the loop goes on serving the others meanwhile, and without waiting
+# on the interpreter lock behind it: judging costs about a microsecond a byte at worst,
+# so what stays on the loop holds it for a few milliseconds at most, and what goes to
+# the judge is bounded by the review budget.
 SIDE_THREAD_BYTES = 64 * 1024
 # How often the interpreter lets another thread run: while the side thread judges, the
 # loop gets the GIL back within this, not within the default 5 ms.
@@ -289,6 +294,22 @@ class _Conn:
 _JUDGED = object()  # the poller's mark for the side thread's "an answer is ready" pipe
 
 
+class _VerifiedPeer:
+    """The connection as the judge process knows it: whether its peer's certificate
+    verified, which is all the app asks of the socket (``webhook.tls.peer_verified``)."""
+
+    def __init__(self, verified: bool) -> None:
+        self._verified = verified
+
+    def getpeercert(self) -> dict[str, Any]:
+        return {"verified": True} if self._verified else {}
+
+
+def _address(sent: Any) -> Any:
+    """An address as it went over the judge's channel: JSON made its tuple a list."""
+    return tuple(sent) if isinstance(sent, list) else sent
+
+
 class _Deadlines:
     """When each connection must have moved on, in a heap.
 
@@ -377,6 +398,7 @@ class GatehouseWorker(Worker):
         self._side: ThreadPoolExecutor | None = None
         self._judged: queue.SimpleQueue[tuple[_Conn, _Outbox, bool]] = queue.SimpleQueue()
         self._wake_read = self._wake_write = -1  # a pipe made in the worker, after the fork
+        self._judge: JudgeProcess | None = None  # forked once the app is loaded
         self._counting = threading.Lock()  # nr is counted from both threads
         # Read once: a worker's config never changes (a reload starts new workers).
         self._max_conns = self.options.max_connections
@@ -412,6 +434,36 @@ class GatehouseWorker(Worker):
         # thousands of objects trigger) no longer scans them. Measured on the 30-container
         # Pod: p99 27 ms -> 4 ms for one review in process.
         gc.freeze()
+        # Last, with no thread started yet: the judge begins as a copy of a quiet process.
+        self._judge = JudgeProcess.fork(self._become_judge)
+
+    def _become_judge(self, channel: socket.socket) -> None:
+        """The judge process's life (see webhook/judge_process.py): large reviews in,
+        answers out, until the worker closes its end."""
+        quiet_signals()
+        # Its decision lines are written as each judgement ends (below), by no thread of
+        # its own: the judge leaves with os._exit, which runs no exit handler.
+        audit_log.flush_in_the_foreground()
+        self._poller.close()
+        for fd in (self._wake_read, self._wake_write, *self.PIPE):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for listener in self.sockets:
+            listener.close()
+        serve(channel, self._judge_here)
+
+    def _judge_here(self, header: dict[str, Any], request: bytes) -> tuple[dict[str, Any], bytes]:
+        """In the judge process: one request, as the worker would have answered it."""
+        conn = _Conn(
+            cast(socket.socket, None),
+            _address(header["address"]),
+            _address(header["server"]),
+            header["listener"],
+        )
+        outbox = _Outbox(cast(socket.socket, _VerifiedPeer(header["verified"])))
+        keep = self._answer(conn, request, True, outbox)
+        audit_log.flush()
+        return {"keep": keep}, bytes(outbox.data)
 
     def run(self) -> None:
         # gunicorn points the signal wake-up fd at this pipe: a SIGTERM wakes the loop.
@@ -438,6 +490,8 @@ class GatehouseWorker(Worker):
             self._close(conn)
         if self._side is not None:
             self._side.shutdown(wait=True)  # a judgement under way ends at its budget
+        if self._judge is not None:
+            self._judge.close()
         self._poller.close()
         for listener in self.sockets:
             listener.close()
@@ -680,7 +734,7 @@ class GatehouseWorker(Worker):
 
         def judge() -> None:
             try:
-                keep = self._answer(conn, request, True, outbox)
+                keep = self._answer_large(conn, request, outbox)
             except Exception:  # _answer turns every failure into an answer; this is a bug
                 self.log.exception("Error judging a large request")
                 keep = False
@@ -689,6 +743,32 @@ class GatehouseWorker(Worker):
                 os.write(self._wake_write, b"!")
 
         side.submit(judge)
+
+    def _answer_large(self, conn: _Conn, request: bytes, outbox: _Outbox) -> bool:
+        """On the side thread: have the judge process answer, or answer here without one."""
+        judge = self._judge
+        if judge is not None:
+            header = {
+                "address": conn.address,
+                "server": conn.server,
+                "listener": conn.listener,
+                "verified": peer_verified({"gunicorn.socket": conn.sock}),
+            }
+            try:
+                # Its own review budget ends it well within the request deadline.
+                answer, body = judge.ask(header, request, self.options.request_deadline)
+            except JudgeGone as gone:
+                self._judge = None
+                self.log.warning(
+                    "The judge process is gone (%s): this worker judges large reviews "
+                    "itself from now on",
+                    gone,
+                )
+            else:
+                self._count_request()
+                outbox.data += body
+                return bool(answer["keep"]) and self.alive
+        return self._answer(conn, request, True, outbox)
 
     def _take_judged(self) -> None:
         """Send the answers the side thread has finished."""
@@ -753,6 +833,13 @@ class GatehouseWorker(Worker):
             self.handle_error(req, client, conn.address, exc)
             return False
 
+    def _count_request(self) -> None:
+        with self._counting:
+            self.nr += 1
+            if self.nr >= self.max_requests and self.alive:
+                self.log.info("Autorestarting worker after current request.")
+                self.alive = False
+
     def _call_app(self, req: Request, conn: _Conn, client: socket.socket) -> bool:
         environ: MutableMapping[str, Any] = {}
         resp = None
@@ -762,11 +849,7 @@ class GatehouseWorker(Worker):
             req._expected_100_continue = False  # type: ignore[attr-defined]  # sent already
             resp, environ = wsgi.create(req, client, conn.address, conn.server, self.cfg)
             environ["gatehouse.listener"] = conn.listener
-            with self._counting:
-                self.nr += 1
-                if self.nr >= self.max_requests and self.alive:
-                    self.log.info("Autorestarting worker after current request.")
-                    self.alive = False
+            self._count_request()
             if not self.alive:
                 resp.force_close()
             # The stubs' start_response type lacks the exc_info argument PEP 3333 has.

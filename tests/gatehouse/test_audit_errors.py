@@ -155,6 +155,9 @@ def test_a_bad_kubeconfig_or_context_exits_2(tmp_path, capsys, argv, message):
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err.startswith(f"gatehouse: {message}")
+    # The file it read is named: the last --kubeconfig given.
+    read = argv[1] if argv[0] == "--kubeconfig" else str(path)
+    assert f"from {read} (not in a pod either)" in err
     assert len(err.splitlines()) == 1
 
 

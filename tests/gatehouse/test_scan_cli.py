@@ -644,6 +644,9 @@ def test_input_without_any_object_is_an_error_unless_allowed(
         code, out, err = scan(capsys, "-f", fmt, *argv)
         assert (code, err) == (2, f"gatehouse: {problem}\n"), fmt
         assert reported_problems(fmt, out) == ([] if fmt == "json" else [problem])
+        if fmt == "text":  # nothing reads as a pass
+            assert "No findings." not in out
+            assert "No findings in what could be read; see below." in out
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     code, out, err = scan(capsys, "--allow-empty", *argv)
     assert (code, err) == (0, "")

@@ -42,8 +42,13 @@ def _connect(server: Server, issuer: trustme.CA | None) -> http.client.HTTPSConn
     return http.client.HTTPSConnection("localhost", server.port, context=context, timeout=10)
 
 
-def _call(conn: http.client.HTTPSConnection, method: str, path: str) -> tuple[int, bytes]:
-    body = json.dumps(review(pod(leaky_container()))).encode() if method == "POST" else None
+def _call(
+    conn: http.client.HTTPSConnection, method: str, path: str, padding: int = 0
+) -> tuple[int, bytes]:
+    """``padding`` env vars added to the leaky pod: over 64 KiB, the judge process judges it."""
+    leaky = leaky_container()
+    leaky["env"] += [{"name": f"SETTING_{n}", "value": "x" * 40} for n in range(padding)]
+    body = json.dumps(review(pod(leaky))).encode() if method == "POST" else None
     conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
     response = conn.getresponse()
     return response.status, response.read()
@@ -70,6 +75,18 @@ def test_a_certificate_from_the_client_ca_is_judged(
     status, body = _call(_connect(server, api_server_ca), "POST", "/validate")
     assert status == 200
     assert json.loads(body)["response"]["allowed"] is False  # judged: the leaky pod is denied
+
+
+def test_a_large_review_from_a_certified_caller_is_judged_too(
+    server: Server, api_server_ca: trustme.CA
+) -> None:
+    """Judged in the worker's judge process, which learns that the caller's
+    certificate verified: the answer is a judgement, not a 403."""
+    status, body = _call(_connect(server, api_server_ca), "POST", "/validate", padding=2000)
+    assert status == 200
+    response = json.loads(body)["response"]
+    assert response["allowed"] is False
+    assert "AWS access key" in response["status"]["message"]
 
 
 def test_a_certificate_from_another_ca_fails_the_handshake(server: Server) -> None:
