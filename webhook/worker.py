@@ -84,6 +84,10 @@ STOP_LINGER = 2.0  # seconds a stopping worker keeps idle connections, as gthrea
 # once idle for IDLE_GRACE seconds: the API server reconnects, a flood does not.
 SHED_IDLE_ABOVE = 0.75
 IDLE_GRACE = 1.0
+# Closing a connection costs tens of microseconds: a flood's hundreds coming due at once
+# would hold the loop for tens of milliseconds. A turn closes this many at most; the
+# rest go in the next turns, between the other connections' requests.
+CLOSE_PER_TURN = 64
 # A request whose body is larger than this is handed by the worker's side thread to its
 # judge process, so the loop goes on serving the others meanwhile, and without waiting
 # on the interpreter lock behind it: judging costs about a microsecond a byte at worst,
@@ -331,9 +335,10 @@ class _Deadlines:
             ]
             heapq.heapify(self._heap)
 
-    def overdue(self, now: float) -> list[_Conn]:
+    def overdue(self, now: float, limit: float = math.inf) -> list[_Conn]:
+        """The connections past their deadline, earliest first, ``limit`` at most."""
         due: list[_Conn] = []
-        while self._heap and self._heap[0][0] < now:
+        while self._heap and self._heap[0][0] < now and len(due) < limit:
             deadline, _, conn = heapq.heappop(self._heap)
             if not conn.closed and conn.deadline == deadline and conn not in due:
                 due.append(conn)
@@ -388,6 +393,7 @@ class GatehouseWorker(Worker):
         self._reading: dict[_Conn, None] = {}
         self._per_peer: Counter[str] = Counter()
         self._accepting = False
+        self._behind = False  # the last turn left connections due to be closed
         self._body_limit = 0
         self._buffered = 0  # bytes held by the requests still arriving
         self._notified = 0.0
@@ -513,7 +519,7 @@ class GatehouseWorker(Worker):
         if now - self._notified >= HEARTBEAT:
             self.notify()
             self._notified = now
-        for key, _ in self._poller.select(HEARTBEAT):
+        for key, _ in self._poller.select(0.0 if self._behind else HEARTBEAT):
             if key.data is None:
                 self._drain_wakeups()
             elif key.data is _JUDGED:
@@ -523,8 +529,9 @@ class GatehouseWorker(Worker):
             else:
                 self._accept(key.data)
         now = time.monotonic()
-        self._expire(now)
-        self._shed_idle(now)
+        closed = self._expire(now, CLOSE_PER_TURN)
+        closed += self._shed_idle(now, CLOSE_PER_TURN - closed)
+        self._behind = closed >= CLOSE_PER_TURN  # more may be due: look again at once
         self._warnings.summarize(now)
 
     def _drain_wakeups(self) -> None:
@@ -601,17 +608,20 @@ class GatehouseWorker(Worker):
                 return True
         return False
 
-    def _shed_idle(self, now: float) -> None:
+    def _shed_idle(self, now: float, limit: int) -> int:
         """Near the cap, close the idle connections that served a single request, oldest
-        first, down to SHED_IDLE_ABOVE; those that keep serving stay until the cap needs
-        their place."""
+        first, down to SHED_IDLE_ABOVE (``limit`` of them at most): those that keep
+        serving stay until the cap needs their place. How many it closed."""
         keep = int(self._max_conns * SHED_IDLE_ABOVE)
-        while len(self._conns) > keep and self._idle_once:
+        closed = 0
+        while len(self._conns) > keep and self._idle_once and closed < limit:
             oldest = next(iter(self._idle_once))
             if now - oldest.since < IDLE_GRACE:
                 break
             self._close(oldest)
+            closed += 1
             self._warnings.warn("connection shed: idle near the connection cap", remote=oldest.peer)
+        return closed
 
     def _enter(self, conn: _Conn, state: State, deadline: float, now: float) -> None:
         for table in (self._silent, self._idle_once, self._idle, self._reading):
@@ -946,9 +956,10 @@ class GatehouseWorker(Worker):
             self._poller.modify(conn.sock, events, conn)
             conn.events = events
 
-    def _expire(self, now: float) -> None:
-        """Cut off what overstayed its state's deadline."""
-        for conn in self._deadlines.overdue(now):
+    def _expire(self, now: float, limit: int) -> int:
+        """Cut off what overstayed its state's deadline (``limit`` at most): how many."""
+        due = self._deadlines.overdue(now, limit)
+        for conn in due:
             state = conn.state
             self._close(conn)
             if state == "silent":
@@ -959,6 +970,7 @@ class GatehouseWorker(Worker):
                 self._warnings.warn("slow reader cut off", remote=conn.peer)
             elif state == "judging":
                 self._warnings.warn("a large request was not judged in time", remote=conn.peer)
+        return len(due)
 
     def _close(self, conn: _Conn) -> None:
         if conn.closed:

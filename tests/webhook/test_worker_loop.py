@@ -13,6 +13,7 @@ import selectors
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from gunicorn.config import Config
 
 from webhook.worker import (
+    CLOSE_PER_TURN,
     CONTINUE,
     SIDE_THREAD_BYTES,
     GatehouseWorker,
@@ -304,6 +306,26 @@ def test_deadlines_come_due_in_time_order_whatever_order_they_were_set(
     assert deadlines.overdue(100.0) == [conns[2]]  # and the stale one at 40 is passed over
 
 
+def test_a_turn_closes_a_bounded_number_of_overdue_connections_and_comes_back_at_once(
+    worker: GatehouseWorker,
+) -> None:
+    """A flood's connections all come due together: closing them all in one turn would
+    hold every other connection up; they go CLOSE_PER_TURN at a time, on turns that do
+    not wait for an event, earliest first."""
+    flood = [connect(worker)[0] for _ in range(CLOSE_PER_TURN * 2 + 10)]
+    for n, conn in enumerate(flood):
+        worker._enter(conn, "silent", time.monotonic() - 100 + n * 0.001, 0.0)
+    worker._serve_once()
+    assert sum(conn.closed for conn in flood) == CLOSE_PER_TURN
+    assert all(conn.closed for conn in flood[:CLOSE_PER_TURN])
+    assert worker._behind  # the next select does not wait
+    worker._serve_once()
+    worker._serve_once()
+    assert all(conn.closed for conn in flood)
+    worker._serve_once()
+    assert not worker._behind
+
+
 def test_stale_deadlines_do_not_pile_up(worker: GatehouseWorker) -> None:
     deadlines = _Deadlines()
     conn, _ = connect(worker)
@@ -343,7 +365,7 @@ def test_near_the_cap_only_single_request_idle_connections_are_closed(
         conn, _ = connect(worker, REQUEST)
         worker._start_request(conn, b"")
         singles.append(conn)
-    worker._shed_idle(now=1e12)  # every one idle long past the grace
+    assert worker._shed_idle(now=1e12, limit=100) == 2  # every one idle long past the grace
     assert [conn.closed for conn in singles] == [True, True, False, False]  # oldest first
     assert not any(conn.closed for conn in pool)
     for conn in singles[2:]:
@@ -352,7 +374,7 @@ def test_near_the_cap_only_single_request_idle_connections_are_closed(
     for _ in range(3):
         extra, _ = connect(worker)
         worker._enter(extra, "reading", 1e12, 0.0)
-    worker._shed_idle(now=1e12)
+    assert worker._shed_idle(now=1e12, limit=100) == 0
     assert not any(conn.closed for conn in pool)
 
 
