@@ -20,6 +20,7 @@ Log lines name certificates by fingerprint and expiry; key material never leaves
 the Secret and the pod-local key file.
 """
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -192,6 +193,7 @@ class CertController:
         self.trusted_since: dict[str, datetime] = {}  # CA fingerprint -> first seen trusted
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._between_rounds = threading.Lock()  # held by a round; a fork waits for it (start)
 
     def sync_once(self) -> Status:
         now = self.clock()
@@ -223,6 +225,16 @@ class CertController:
         return status
 
     def start(self) -> None:
+        # gunicorn forks its workers from this process while the thread runs. A fork in
+        # the middle of a round would copy whatever lock the round holds at that moment
+        # (an import's, OpenSSL's, a connection pool's) into the worker, held by a thread
+        # the worker does not have: the worker would hang on it. So a fork waits for the
+        # round under way to end, and a round waits for the fork.
+        os.register_at_fork(
+            before=self._between_rounds.acquire,
+            after_in_parent=self._between_rounds.release,
+            after_in_child=self._between_rounds.release,
+        )
         self._thread = threading.Thread(target=self._run, name="managed-tls", daemon=True)
         self._thread.start()
 
@@ -235,7 +247,8 @@ class CertController:
         pace = Pace(self.options.check_interval)
         while not self._stop.is_set():
             try:
-                settled = self.sync_once().trusted
+                with self._between_rounds:
+                    settled = self.sync_once().trusted
             except Exception as error:
                 audit_log.emit("warning", "managed tls: round failed", **_describe(error))
                 settled = False

@@ -3,6 +3,7 @@ first writer wins, conflicts are read again, the caBundle is kept, a pod switche
 CA's certificate only after the grace, and nothing it logs holds key material."""
 
 import base64
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -393,3 +394,28 @@ def test_rounds_that_do_not_settle_back_off_to_the_check_interval() -> None:
     assert unsettled == [1, 2, 4, 8, 16, 32, 60, 60, 60]
     assert pace.next_wait(settled=True) == 60
     assert pace.next_wait(settled=False) == 1
+
+
+def test_a_fork_waits_for_the_round_under_way(cluster: Cluster) -> None:
+    """gunicorn forks workers while the controller runs: a fork in mid-round would copy
+    the round's locks, held, into the worker."""
+    pod = cluster.replica()
+    pod.start()
+    pod.stop()  # the fork hooks stay; no round runs now
+    forked = threading.Event()
+    children: list[int] = []
+
+    def fork() -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        children.append(pid)
+        forked.set()
+
+    with pod._between_rounds:  # a round under way
+        forker = threading.Thread(target=fork)
+        forker.start()
+        assert not forked.wait(0.5)
+    assert forked.wait(10)
+    forker.join()
+    assert os.waitpid(children[0], 0)[0] == children[0]
