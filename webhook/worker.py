@@ -395,14 +395,15 @@ class GatehouseWorker(Worker):
         self._accepting = False
         self._behind = False  # the last turn left connections due to be closed
         self._body_limit = 0
-        self._buffered = 0  # bytes held by the requests still arriving
+        self._buffered = 0  # bytes held by requests still arriving or waiting to be judged
         self._notified = 0.0
         self._tls: RotatingContext | None = None
         self._roles: dict[int, Listener] = {}
         self._warnings = RateLimitedWarnings()
         # Large reviews, judged one at a time off the loop (see SIDE_THREAD_BYTES).
         self._side: ThreadPoolExecutor | None = None
-        self._judged: queue.SimpleQueue[tuple[_Conn, _Outbox, bool]] = queue.SimpleQueue()
+        # Judged large requests: connection, answer, keep-alive, the bytes they held.
+        self._judged: queue.SimpleQueue[tuple[_Conn, _Outbox, bool, int]] = queue.SimpleQueue()
         self._wake_read = self._wake_write = -1  # a pipe made in the worker, after the fork
         self._judge: JudgeProcess | None = None  # forked once the app is loaded
         self._counting = threading.Lock()  # nr is counted from both threads
@@ -737,18 +738,22 @@ class GatehouseWorker(Worker):
         """Answer a large request on the side thread; the loop serves the others meanwhile.
 
         The connection leaves the poller (nothing it sends is read till its answer is
-        out) and is never shed; its deadline still holds."""
+        out) and is never shed; its deadline still holds. Its body stays counted in the
+        worker's buffer budget till the answer is taken: large requests queued for the
+        one judge hold memory as arriving ones do, and the same budget bounds them."""
         now = time.monotonic()
         self._enter(conn, "judging", now + self.options.request_deadline, now)
         self._poller.unregister(conn.sock)
+        self._buffered += len(request)
 
         def judge() -> None:
             try:
-                keep = self._answer_large(conn, request, outbox)
+                # Cut off at its deadline while it waited: nobody is left to answer.
+                keep = not conn.closed and self._answer_large(conn, request, outbox)
             except Exception:  # _answer turns every failure into an answer; this is a bug
                 self.log.exception("Error judging a large request")
                 keep = False
-            self._judged.put((conn, outbox, keep))
+            self._judged.put((conn, outbox, keep, len(request)))
             with contextlib.suppress(OSError):
                 os.write(self._wake_write, b"!")
 
@@ -786,9 +791,10 @@ class GatehouseWorker(Worker):
             os.read(self._wake_read, 4096)
         while True:
             try:
-                conn, outbox, keep = self._judged.get_nowait()
+                conn, outbox, keep, size = self._judged.get_nowait()
             except queue.Empty:
                 return
+            self._buffered -= size
             if conn.closed:
                 continue  # overdue while it was judged: nobody to answer
             self._poller.register(conn.sock, conn.events, conn)

@@ -399,12 +399,49 @@ def test_a_large_request_is_judged_on_the_side_thread_and_answered_by_the_loop(
     try:
         worker._start_request(conn, b"")
         assert conn.state == "judging"
+        # waiting for its judgement, the body still counts against the buffer budget
+        assert worker._buffered >= len(body)
         worker._start_request(small, b"")  # the loop serves another meanwhile
         assert small_fake.sent.endswith(b"ok")
         worker._side.shutdown(wait=True)  # the side thread is done
         worker._take_judged()
         assert fake.sent.startswith(b"HTTP/1.1 200 OK") and conn.state == "idle"
         assert seen[0].startswith("gatehouse-judge") and seen[1] == "MainThread"
+        assert worker._buffered == 0
+    finally:
+        os.close(worker._wake_read)
+        os.close(worker._wake_write)
+
+
+def test_a_large_request_cut_off_while_it_waited_is_not_judged(
+    worker: GatehouseWorker,
+) -> None:
+    """Queued behind the one judge past its deadline: judging it would only keep the
+    judge from the requests that still have someone waiting."""
+    judged: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        judged.append(environ["wsgi.input"].read())
+        return ok_app(environ, start_response)
+
+    worker.wsgi = app
+    worker._body_limit = 10 * SIDE_THREAD_BYTES
+    held = threading.Event()
+    worker._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gatehouse-judge")
+    worker._side.submit(held.wait, 10)  # the judge is busy with another
+    worker._wake_read, worker._wake_write = os.pipe()
+    body = b"x" * (SIDE_THREAD_BYTES + 1)
+    large = b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    conn, fake = connect(worker, large + body)
+    try:
+        worker._start_request(conn, b"")
+        assert conn.state == "judging"
+        worker._close(conn)  # its deadline passed while it waited
+        held.set()
+        worker._side.shutdown(wait=True)
+        worker._take_judged()
+        assert judged == [] and fake.sent == b""
+        assert worker._buffered == 0
     finally:
         os.close(worker._wake_read)
         os.close(worker._wake_write)
