@@ -65,12 +65,11 @@ def evaluate(
         namespace = found if isinstance(found, str) else None
     if namespace in config.exempt_namespaces:
         return []
-    now = now or datetime.now(UTC)
     try:
         pods = pod_specs(obj, deadline)
     except MalformedObject as exc:
         return [Finding(problem, config.mode) for problem in exc.problems]
-    subject = _subject(obj, metadata, namespace or "")
+    subject: _Subject | None = None  # made at the first violation: most reviews have none
     findings: list[Finding] = []
     for policy in config.policies:
         if not policy.enabled or namespace in policy.exempt_namespaces:
@@ -84,6 +83,11 @@ def evaluate(
                     for v in violations
                     if not policy.exempts_image(images.get((v.container_kind, v.container), ""))  # type: ignore[arg-type]
                 ]
+            if not violations:
+                continue
+            if subject is None:
+                subject = _subject(obj, metadata, namespace or "")
+            now = now or datetime.now(UTC)
             findings.extend(_judged(v, policy, config, subject, now) for v in violations)
     return findings
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from policies.base import PodSpec, SettingsError, Violation
+from policies.base import Deadline, PodSpec, SettingsError, Violation
 from policies.secret_detectors import detect, detect_in_name
 
 ID = "no-plaintext-secrets"
@@ -72,12 +72,23 @@ def parse_settings(raw: Mapping[str, object]) -> Settings:
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     violations = []
+    deadline = pod.deadline
+    exempt_names = settings.exempt_env_names
+    report_public_keys = settings.report_public_keys
     for container in pod.containers(init=True, ephemeral=True):
-        for index, var in enumerate(container.spec.get("env") or []):
-            pod.deadline.check()  # a detection is bounded: this bounds a container of thousands
+        for index, var in enumerate(container.spec.get("env") or ()):
+            if index & 255 == 255:
+                deadline.check()  # remembered verdicts skip the check: this bounds thousands
             name, value = var.get("name", ""), var.get("value")
+            if not value or (exempt_names and _exempt(name, settings)):
+                value = None  # no literal (valueFrom, or empty), or an accepted name
+            verdicts = _verdicts.get(hash((name, value, report_public_keys)))
+            if verdicts is None:
+                verdicts = _judge_and_remember(name, value, report_public_keys, deadline)
+            in_name, label = verdicts
+            if in_name is None and label is None:
+                continue
             where = f"{container.path}.env[{index}]"
-            in_name = detect_in_name(name)
             if in_name is not None:
                 message = f"env {WITHHELD} holds a literal {in_name} in its name"
                 violations.append(
@@ -91,9 +102,6 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
                         fingerprint(name, ""),  # two pasted tokens read alike: tell them apart
                     )
                 )
-            if not value or (settings.exempt_env_names and _exempt(name, settings)):
-                continue  # no literal (valueFrom, or empty), or an accepted name
-            label = _remembered_detect(name, value, settings.report_public_keys)
             if label is not None:
                 shown = name if in_name is None else WITHHELD
                 violations.append(
@@ -104,7 +112,7 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
                         f"{where}.value",
                         f"env {shown} holds a literal {label}",
                         HINT,
-                        fingerprint(name, value),
+                        fingerprint(name, value or ""),
                         env_name=shown,  # a name that holds a secret is kept nowhere
                     )
                 )
@@ -139,23 +147,27 @@ def _exempt(name: str, settings: Settings) -> bool:
 
 
 # Admission traffic repeats itself: every replica of a workload carries the same env,
-# and an UPDATE is judged on its old and new object. Verdicts are remembered by the
-# hash of the name and value: SipHash under the interpreter's per-process random key,
-# so the cache never holds a value, and a lookup costs a fraction of a detection.
+# and an UPDATE is judged on its old and new object. Verdicts (on the name, and on the
+# value) are remembered by the hash of the name and value: SipHash under the
+# interpreter's per-process random key, so the cache never holds a name or a value, and
+# a lookup costs a fraction of a detection. The deadline is checked before each
+# detection, the costly step; a remembered verdict costs too little to need it.
 _CACHE_SIZE = 8192
-_verdicts: dict[int, str | None] = {}
+_Verdicts = tuple[str | None, str | None]  # what the name holds, what the value holds
+_verdicts: dict[int, _Verdicts] = {}
 _verdicts_lock = threading.Lock()
 
 
-def _remembered_detect(name: str, value: str, report_public_keys: bool) -> str | None:
-    key = hash((name, value, report_public_keys))
-    try:
-        return _verdicts[key]
-    except KeyError:
-        pass
-    label = detect(name, value, report_public_keys=report_public_keys)
+def _judge_and_remember(
+    name: str, value: str | None, report_public_keys: bool, deadline: Deadline
+) -> _Verdicts:
+    """The credentials ``name`` and ``value`` hold (``value`` None: not to be judged),
+    remembered under the key ``check`` looks them up by."""
+    deadline.check()
+    in_name = detect_in_name(name)
+    label = None if value is None else detect(name, value, report_public_keys=report_public_keys)
     with _verdicts_lock:
         if len(_verdicts) >= _CACHE_SIZE:
             del _verdicts[next(iter(_verdicts))]  # oldest first
-        _verdicts[key] = label
-    return label
+        _verdicts[hash((name, value, report_public_keys))] = (in_name, label)
+    return in_name, label

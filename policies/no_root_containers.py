@@ -11,7 +11,7 @@ adds the ``SYS_ADMIN`` or ``ALL`` capabilities, is refused too, whatever its
 user: either is root on the node in all but name.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from policies.base import Container, PodSpec, SettingsError, Violation
@@ -48,8 +48,9 @@ def parse_settings(raw: Mapping[str, object]) -> Settings:
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     violations: list[Violation] = []
+    windows = pod.is_windows  # Windows has no uid 0; runAsUser does not apply there
     for container in pod.containers(init=True, ephemeral=True):
-        if not pod.is_windows:  # Windows has no uid 0; runAsUser does not apply there
+        if not windows:
             root = _root_user(pod, container)
             if root is not None:
                 violations.append(root)
@@ -61,51 +62,60 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
 def _root_user(pod: PodSpec, container: Container) -> Violation | None:
     pod_ctx = pod.field("securityContext")
     own_ctx = container.field("securityContext")
-    if "runAsUser" in own_ctx and own_ctx["runAsUser"] is not None:
-        user, user_path = own_ctx["runAsUser"], f"{container.path}.securityContext.runAsUser"
-    else:
-        user, user_path = pod_ctx.get("runAsUser"), f"{pod.path}.securityContext.runAsUser"
+    own_user = own_ctx.get("runAsUser")
+    user = own_user if own_user is not None else pod_ctx.get("runAsUser")
     non_root = own_ctx.get("runAsNonRoot")
-    non_root_path = f"{container.path}.securityContext.runAsNonRoot"
     if non_root is None:
         non_root = pod_ctx.get("runAsNonRoot")
-        if non_root is not None:  # an explicit pod-level value is the line to fix
-            non_root_path = f"{pod.path}.securityContext.runAsNonRoot"
-
     if user == 0:
-        return _violation(container, user_path, "runs as root: runAsUser is 0", HINT)
+        where = container.path if own_user is not None else pod.path
+        return _violation(
+            container, f"{where}.securityContext.runAsUser", "runs as root: runAsUser is 0", HINT
+        )
     if user is None and non_root is not True:
+        # An explicit pod-level value is the line to fix; else the container's own.
+        pod_level = own_ctx.get("runAsNonRoot") is None and pod_ctx.get("runAsNonRoot") is not None
+        where = pod.path if pod_level else container.path
         return _violation(
             container,
-            non_root_path,
+            f"{where}.securityContext.runAsNonRoot",
             "may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set",
             HINT,
         )
     return None
 
 
-def _root_powers(container: Container) -> Iterator[Violation]:
+def _root_powers(container: Container) -> list[Violation]:
     """Privileged mode and root's capabilities: only a container's own context has them."""
     context = container.field("securityContext")
-    where = f"{container.path}.securityContext"
-    if context.get("privileged") is True:
-        yield _violation(
-            container,
-            f"{where}.privileged",
-            "is privileged: it has root on the node",
-            PRIVILEGED_HINT,
-        )
+    privileged = context.get("privileged") is True
     capabilities = context.get("capabilities")
     added = capabilities.get("add") if isinstance(capabilities, dict) else None
+    if not privileged and not added:
+        return []
+    found = []
+    where = f"{container.path}.securityContext"
+    if privileged:
+        found.append(
+            _violation(
+                container,
+                f"{where}.privileged",
+                "is privileged: it has root on the node",
+                PRIVILEGED_HINT,
+            )
+        )
     for index, name in enumerate(added if isinstance(added, list) else ()):
         capability = _capability(name)
         if capability in ROOT_CAPABILITIES:
-            yield _violation(
-                container,
-                f"{where}.capabilities.add[{index}]",
-                f"adds the {capability} capability: root on the node in all but name",
-                CAPABILITY_HINT,
+            found.append(
+                _violation(
+                    container,
+                    f"{where}.capabilities.add[{index}]",
+                    f"adds the {capability} capability: root on the node in all but name",
+                    CAPABILITY_HINT,
+                )
             )
+    return found
 
 
 def _capability(name: object) -> str:

@@ -10,6 +10,7 @@ number: ``0e999999`` costs what its length costs.
 """
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 Sign = Literal["positive", "zero", "negative", "invalid"]
@@ -22,17 +23,26 @@ _QUANTITY = re.compile(
 
 def sign_of(quantity: object) -> Sign:
     """Whether ``quantity`` (a string or a JSON number) is above, at or below zero, or not one."""
+    if isinstance(quantity, str):
+        # Manifests repeat a handful of quantities (``500m``, ``256Mi``): short ones are
+        # remembered, so the cache stays small whatever a review sends.
+        return _sign_of_short(quantity) if len(quantity) <= 32 else _sign_of_text(quantity)
     if isinstance(quantity, bool):  # a subclass of int, but never a quantity
         return "invalid"
     if isinstance(quantity, int | float):
         if quantity != quantity:  # NaN
             return "invalid"
         return "positive" if quantity > 0 else "zero" if quantity == 0 else "negative"
-    if not isinstance(quantity, str):
-        return "invalid"
+    return "invalid"
+
+
+def _sign_of_text(quantity: str) -> Sign:
     match = _QUANTITY.fullmatch(quantity)
     if match is None:
         return "invalid"
     if match["number"].strip("0.") == "":
         return "zero"
     return "negative" if match["sign"] == "-" else "positive"
+
+
+_sign_of_short = lru_cache(maxsize=512)(_sign_of_text)

@@ -43,34 +43,32 @@ def parse_settings(raw: Mapping[str, object]) -> Settings:
 
 def check(pod: PodSpec, settings: Settings) -> list[Violation]:
     violations = []
+    required = [(r, *r.partition(".")[::2]) for r in settings.required]
     for container in pod.containers(init=True, ephemeral=False):
         resources = container.field("resources")
-        for required in settings.required:
-            section, _, resource = required.partition(".")
+        for name, section, resource in required:
             declared = resources.get(section)
             amount = declared.get(resource) if isinstance(declared, dict) else None
-            problem = _problem(amount, resource, section[:-1])
-            if problem is not None:
-                violations.append(
-                    Violation(
-                        ID,
-                        container.name,
-                        container.kind,
-                        f"{container.path}.resources.{required}",
-                        problem,
-                        f"set resources.{required} (e.g. {_EXAMPLE[resource]})",
-                    )
+            if amount and sign_of(amount) == "positive":
+                continue
+            violations.append(
+                Violation(
+                    ID,
+                    container.name,
+                    container.kind,
+                    f"{container.path}.resources.{name}",
+                    _problem(amount, resource, section[:-1]),
+                    f"set resources.{name} (e.g. {_EXAMPLE[resource]})",
                 )
+            )
     return violations
 
 
-def _problem(amount: object, resource: str, what: str) -> str | None:
-    """What is wrong with the declared ``amount`` (None: a positive quantity)."""
+def _problem(amount: object, resource: str, what: str) -> str:
+    """What is wrong with the declared ``amount``, which is not a positive quantity."""
     if amount is None or amount == "":
         return f"sets no {resource} {what}"
     sign = sign_of(amount)
-    if sign == "positive":
-        return None
     if sign == "zero":
         return f"sets a {resource} {what} of zero, which is no {what} at all"
     if sign == "negative":
