@@ -58,6 +58,7 @@ from typing import Any, Literal, cast
 
 import orjson
 from gunicorn import http
+from gunicorn.config import Config
 from gunicorn.http import Request, wsgi
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.base import Worker
@@ -291,11 +292,26 @@ class _Conn:
         self.interim = False  # what is sent is a "100 Continue": reading goes on after it
         self.keep = False  # whether the connection serves another request after it
         self.served = 0  # requests answered on it
+        self.table: dict[_Conn, None] | None = None  # the worker's table for its state, if any
         self.rest = b""  # what arrived behind the request answered
         self.closed = False
 
 
 _JUDGED = object()  # the poller's mark for the side thread's "an answer is ready" pipe
+
+
+class _SettledConfig:
+    """gunicorn's config as its parser and WSGI layer read it, each setting looked up
+    once: gunicorn's own lookup goes through its table of settings on every read, about
+    twenty a request. A worker's config never changes (a reload starts new workers)."""
+
+    def __init__(self, cfg: Any) -> None:
+        self._cfg = cfg
+
+    def __getattr__(self, name: str) -> Any:  # only for names not read before
+        value = getattr(self._cfg, name)
+        setattr(self, name, value)
+        return value
 
 
 class _VerifiedPeer:
@@ -411,6 +427,8 @@ class GatehouseWorker(Worker):
         self._max_conns = self.options.max_connections
         self._pre_request = self.cfg.pre_request
         self._post_request = self.cfg.post_request
+        # Read as gunicorn's Config by its parser and WSGI layer, which it stands in for.
+        self._settled = cast(Config, _SettledConfig(self.cfg))
 
     def init_process(self) -> None:
         # Till gunicorn installs handle_exit (in super().init_process()), a SIGTERM goes to
@@ -625,16 +643,21 @@ class GatehouseWorker(Worker):
         return closed
 
     def _enter(self, conn: _Conn, state: State, deadline: float, now: float) -> None:
-        for table in (self._silent, self._idle_once, self._idle, self._reading):
-            table.pop(conn, None)
+        if conn.table is not None:
+            del conn.table[conn]
         conn.state = state
         conn.since = now
         if state == "silent":
-            self._silent[conn] = None
+            table: dict[_Conn, None] | None = self._silent
         elif state == "idle":
-            (self._idle if conn.served > 1 else self._idle_once)[conn] = None
+            table = self._idle if conn.served > 1 else self._idle_once
         elif state == "reading":
-            self._reading[conn] = None
+            table = self._reading
+        else:
+            table = None
+        if table is not None:
+            table[conn] = None
+        conn.table = table
         self._deadlines.set(conn, deadline, len(self._conns))
 
     def _on_ready(self, conn: _Conn) -> None:
@@ -648,9 +671,7 @@ class GatehouseWorker(Worker):
             elif conn.state == "sending" or conn.interim:
                 self._send(conn)
             elif conn.state == "idle":
-                now = time.monotonic()
-                self._enter(conn, "silent", now + self.options.request_deadline, now)
-                self._start_request(conn, b"")
+                self._start_request(conn, b"")  # its state changes once it is read
             else:
                 self._advance(conn)
         except Exception:
@@ -661,7 +682,7 @@ class GatehouseWorker(Worker):
         """Start on the next request of ``conn``, with what of it has arrived already."""
         conn.incoming = _IncomingRequest(data, self._body_limit)
         self._buffered += len(data)
-        if data and conn.state == "silent":
+        if data and conn.state != "reading":
             now = time.monotonic()
             self._enter(conn, "reading", now + self.options.request_deadline, now)
         self._advance(conn)
@@ -691,9 +712,12 @@ class GatehouseWorker(Worker):
             self._close(conn)
             return
         self._buffered += len(incoming.data) - before
-        if incoming.data and conn.state == "silent":
+        if conn.state != "reading" and (incoming.data or conn.state == "idle"):
+            # The first bytes of a request; or an idle connection woken by less than a
+            # byte of one (a TLS record in part), which now has a request's deadline.
             now = time.monotonic()
-            self._enter(conn, "reading", now + self.options.request_deadline, now)
+            state: State = "reading" if incoming.data else "silent"
+            self._enter(conn, state, now + self.options.request_deadline, now)
         if events:  # more to come
             if self._buffered > BUFFER_BUDGET:
                 cut_off = "the worker's buffer budget is spent"
@@ -839,7 +863,7 @@ class GatehouseWorker(Worker):
         req = None
         client = cast(socket.socket, outbox)  # all gunicorn does with a socket, it does
         try:
-            req = next(http.get_parser(self.cfg, [data], conn.address))
+            req = next(http.get_parser(self._settled, [data], conn.address))
             if not whole:
                 req.force_close()  # the rest of its body is unread: no next request is found
             return self._call_app(req, conn, client)
@@ -863,7 +887,7 @@ class GatehouseWorker(Worker):
             self._pre_request(self, req)
             started = datetime.now() if self.log.access_log_enabled else None
             req._expected_100_continue = False  # type: ignore[attr-defined]  # sent already
-            resp, environ = wsgi.create(req, client, conn.address, conn.server, self.cfg)
+            resp, environ = wsgi.create(req, client, conn.address, conn.server, self._settled)
             environ["gatehouse.listener"] = conn.listener
             self._count_request()
             if not self.alive:
@@ -892,11 +916,11 @@ class GatehouseWorker(Worker):
                 self.log.exception("Exception in post_request hook")
 
     def _respond(self, conn: _Conn, answer: bytes) -> None:
+        """Send ``answer``: at once, mostly; if the client reads slowly, it is "sending"
+        (with a deadline of its own) till the rest is out."""
         conn.served += 1
         conn.out = memoryview(answer)
         conn.interim = False
-        now = time.monotonic()
-        self._enter(conn, "sending", now + self.options.request_deadline, now)
         self._send(conn)
 
     def _send_interim(self, conn: _Conn) -> None:
@@ -912,10 +936,10 @@ class GatehouseWorker(Worker):
                 sent = conn.sock.send(conn.out[:SEND_SIZE])
                 conn.out = conn.out[sent:]
         except (ssl.SSLWantWriteError, BlockingIOError):
-            self._watch(conn, selectors.EVENT_WRITE)
+            self._wait_to_send(conn, selectors.EVENT_WRITE)
             return
         except ssl.SSLWantReadError:
-            self._watch(conn, selectors.EVENT_READ)
+            self._wait_to_send(conn, selectors.EVENT_READ)
             return
         except OSError:
             self._close(conn)
@@ -934,6 +958,12 @@ class GatehouseWorker(Worker):
             self._watch(conn, selectors.EVENT_READ)
             keepalive = self.options.keepalive if self.alive else STOP_LINGER
             self._enter(conn, "idle", now + keepalive, now)
+
+    def _wait_to_send(self, conn: _Conn, events: int) -> None:
+        self._watch(conn, events)
+        if conn.state != "sending" and not conn.interim:
+            now = time.monotonic()
+            self._enter(conn, "sending", now + self.options.request_deadline, now)
 
     def _linger(self, conn: _Conn, now: float) -> None:
         """Close after the answer, but let the client hang up first: bytes it still
@@ -985,8 +1015,9 @@ class GatehouseWorker(Worker):
         if conn.incoming is not None:
             self._buffered -= len(conn.incoming.data)
             conn.incoming = None
-        for table in (self._silent, self._idle_once, self._idle, self._reading):
-            table.pop(conn, None)
+        if conn.table is not None:
+            del conn.table[conn]
+            conn.table = None
         self._conns.pop(conn, None)
         self._per_peer[conn.peer] -= 1
         if self._per_peer[conn.peer] <= 0:

@@ -144,3 +144,27 @@ def test_write_error_writes_through_sendall_on_a_non_blocking_socket() -> None:
     sock = Socket()
     util.write_error(sock, 400, "Bad Request", "no")
     assert bytes(sock.data).startswith(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n")
+
+
+def test_the_parser_and_wsgi_layer_only_read_the_config_so_settled_reads_serve_them() -> None:
+    """The worker hands both a config that looks each setting up once (_SettledConfig):
+    that holds only while they read settings as attributes and never set one (gunicorn
+    keeps caches of its own on the config, which land on the settled one alike)."""
+    from webhook.worker import _SettledConfig
+
+    raw = b"POST /validate HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nContent-Length: 2\r\n\r\n{}"
+
+    class Watched(Config):  # type: ignore[misc]
+        def __setattr__(self, name: str, value: object) -> None:
+            if name in Config().settings:
+                raise AssertionError(f"gunicorn set the config's {name}")
+            super().__setattr__(name, value)
+
+    environs = []
+    for cfg in (Config(), _SettledConfig(Watched())):
+        request = next(http.get_parser(cfg, [raw], ("10.0.0.1", 5000)))
+        resp, environ = wsgi.create(request, Socket(), ("10.0.0.1", 5000), ("127.0.0.1", 8443), cfg)
+        resp.start_response("200 OK", [("Content-Length", "2")])
+        resp.write(b"ok")
+        environs.append({k: v for k, v in environ.items() if isinstance(v, str | bool | tuple)})
+    assert environs[0] == environs[1] and environs[0]["PATH_INFO"] == "/validate"

@@ -161,6 +161,41 @@ def test_a_send_that_cannot_go_on_now_resumes_when_the_socket_is_ready(
     assert conn.events == selectors.EVENT_READ
 
 
+def test_an_idle_connection_woken_by_less_than_a_request_byte_is_silent_again(
+    worker: GatehouseWorker,
+) -> None:
+    conn, fake = connect(worker, REQUEST)
+    worker._start_request(conn, b"")
+    assert conn.state == "idle"
+    fake.recvs = [ssl.SSLWantReadError()]  # a TLS record in part: no byte of a request
+    worker._on_ready(conn)
+    assert conn.state == "silent" and conn in worker._silent and conn not in worker._idle_once
+    assert conn.deadline < 1e12  # the request deadline runs: it cannot sit there for ever
+    fake.recvs = [REQUEST]
+    worker._on_ready(conn)
+    assert conn.state == "idle" and fake.sent.endswith(b"ok")
+
+
+def test_each_state_keeps_a_connection_in_its_own_table_only(worker: GatehouseWorker) -> None:
+    conn, fake = connect(worker, REQUEST[:10])
+    tables = {
+        "silent": worker._silent,
+        "reading": worker._reading,
+        "idle": worker._idle_once,
+    }
+    seen = []
+    for step in (lambda: None, lambda: worker._start_request(conn, b"")):
+        step()
+        seen.append(conn.state)
+        assert [state for state, table in tables.items() if conn in table] == [conn.state]
+    fake.recvs = [REQUEST[10:]]
+    worker._on_ready(conn)
+    assert [*seen, conn.state] == ["silent", "reading", "idle"]
+    assert [state for state, table in tables.items() if conn in table] == ["idle"]
+    worker._close(conn)
+    assert not any(conn in table for table in tables.values())
+
+
 def test_a_send_that_fails_closes_only_that_connection(worker: GatehouseWorker) -> None:
     conn, fake = connect(worker, REQUEST)
     other, _ = connect(worker)
