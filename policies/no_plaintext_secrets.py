@@ -82,9 +82,10 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
             name, value = var.get("name", ""), var.get("value")
             if not value or (exempt_names and _exempt(name, settings)):
                 value = None  # no literal (valueFrom, or empty), or an accepted name
-            verdicts = _verdicts.get(hash((name, value, report_public_keys)))
+            key = hash((name, value, report_public_keys))
+            verdicts = _verdicts.get(key)
             if verdicts is None:
-                verdicts = _judge_and_remember(name, value, report_public_keys, deadline)
+                verdicts = _judge_and_remember(key, name, value, report_public_keys, deadline)
             in_name, label = verdicts
             if in_name is None and label is None:
                 continue
@@ -159,15 +160,15 @@ _verdicts_lock = threading.Lock()
 
 
 def _judge_and_remember(
-    name: str, value: str | None, report_public_keys: bool, deadline: Deadline
+    key: int, name: str, value: str | None, report_public_keys: bool, deadline: Deadline
 ) -> _Verdicts:
     """The credentials ``name`` and ``value`` hold (``value`` None: not to be judged),
-    remembered under the key ``check`` looks them up by."""
+    remembered under ``key``, the hash ``check`` looks them up by."""
     deadline.check()
     in_name = detect_in_name(name)
     label = None if value is None else detect(name, value, report_public_keys=report_public_keys)
     with _verdicts_lock:
         if len(_verdicts) >= _CACHE_SIZE:
             del _verdicts[next(iter(_verdicts))]  # oldest first
-        _verdicts[hash((name, value, report_public_keys))] = (in_name, label)
+        _verdicts[key] = (in_name, label)
     return in_name, label

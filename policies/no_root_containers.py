@@ -62,20 +62,19 @@ def check(pod: PodSpec, settings: Settings) -> list[Violation]:
 def _root_user(pod: PodSpec, container: Container) -> Violation | None:
     pod_ctx = pod.field("securityContext")
     own_ctx = container.field("securityContext")
+    # The container's own value wins; the line to fix is where the value in effect is set
+    # (the container's, when neither sets it).
     own_user = own_ctx.get("runAsUser")
     user = own_user if own_user is not None else pod_ctx.get("runAsUser")
-    non_root = own_ctx.get("runAsNonRoot")
-    if non_root is None:
-        non_root = pod_ctx.get("runAsNonRoot")
+    own_non_root = own_ctx.get("runAsNonRoot")
+    non_root = own_non_root if own_non_root is not None else pod_ctx.get("runAsNonRoot")
     if user == 0:
         where = container.path if own_user is not None else pod.path
         return _violation(
             container, f"{where}.securityContext.runAsUser", "runs as root: runAsUser is 0", HINT
         )
     if user is None and non_root is not True:
-        # An explicit pod-level value is the line to fix; else the container's own.
-        pod_level = own_ctx.get("runAsNonRoot") is None and pod_ctx.get("runAsNonRoot") is not None
-        where = pod.path if pod_level else container.path
+        where = pod.path if own_non_root is None and non_root is not None else container.path
         return _violation(
             container,
             f"{where}.securityContext.runAsNonRoot",

@@ -1,5 +1,6 @@
 """The Flask app the API server talks to: ``gunicorn 'webhook.app:create_app()'``."""
 
+import inspect
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,10 +42,24 @@ NOT_HERE = {
 
 class _SyncFlask(Flask):
     """Every view and hook here is a plain function: Flask's check, on each call, for
-    one written with ``async def`` is skipped (a few microseconds a review)."""
+    one written with ``async def`` is skipped (a few microseconds a review), and made
+    once instead, by ``refuse_coroutines`` when the app is built."""
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         return func
+
+
+def refuse_coroutines(app: Flask) -> None:
+    """Raise TypeError if a view, request hook or error handler of ``app`` is ``async
+    def``: under ``_SyncFlask`` it would answer a coroutine object, never awaited."""
+    found: list[Any] = list(app.view_functions.values())
+    for hooks in (app.before_request_funcs, app.after_request_funcs):
+        found += [hook for funcs in hooks.values() for hook in funcs]
+    for by_code in app.error_handler_spec.values():
+        found += [handler for handlers in by_code.values() for handler in handlers.values()]
+    for func in found:
+        if inspect.iscoroutinefunction(func):
+            raise TypeError(f"{func.__qualname__} is async; this app serves plain functions")
 
 
 def create_app(
@@ -189,4 +204,5 @@ def create_app(
         log_unexpected(exc)
         return reply(error_body("internal error; see the webhook's log"), 500)
 
+    refuse_coroutines(app)
     return app

@@ -58,6 +58,7 @@ def decide(
 ) -> Decision:
     """The verdict on ``review`` at ``now`` (default: the current time); judging past
     ``deadline`` ends in an over-budget verdict."""
+    now = now or datetime.now(UTC)  # one instant for the whole review, old object and new
     operation, namespace, obj, old_obj = (
         review.operation,
         review.namespace,
@@ -83,9 +84,7 @@ def decide(
             before = evaluate(old_obj, config, namespace, deadline, now)
             findings, grandfathered = _split_existing(findings, before)
     except OverBudget:
-        return Decision(
-            not config.enforces_in(namespace, now or datetime.now(UTC)), over_budget=True
-        )
+        return Decision(not config.enforces_in(namespace, now), over_budget=True)
     denials = [f for f in findings if f.mode == "enforce"]
     warnings = [f for f in findings if f.mode != "enforce"]
     return Decision(not denials, denials, warnings, grandfathered, excepted=excepted)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from policies.base import PodSpec, SettingsError, Violation
+from policies.base import OverBudget, PodSpec, SettingsError, Violation
 from policies.no_plaintext_secrets import (
     HINT,
     ID,
@@ -420,3 +420,39 @@ def test_a_value_under_such_a_name_is_reported_with_the_name_withheld() -> None:
 def test_an_ordinary_name_is_shown() -> None:
     [violation] = violations_for("DB_PASSWORD", "hunter2")
     assert "DB_PASSWORD" in violation.message and WITHHELD not in violation.message
+
+
+class _RunsOutAfter:
+    """A deadline that passes after ``checks`` checks: where the policy checks it."""
+
+    def __init__(self, checks: int) -> None:
+        self.left = checks
+
+    def check(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise OverBudget
+
+
+def test_thousands_of_remembered_verdicts_still_meet_the_deadline() -> None:
+    """A remembered verdict skips the deadline check; every 256 variables one is made
+    all the same, so a container of thousands of repeats cannot run past the budget."""
+    env = [var("LOG_LEVEL", "debug")] * 1000
+    check(pod(container("warm", var("LOG_LEVEL", "debug"))), Settings())  # remembered now
+    deadline = _RunsOutAfter(1)  # the container's own check passes; the next one fails
+    spec = PodSpec(ROOT, {"containers": [container("app", *env)]}, deadline)  # type: ignore[arg-type]
+    with pytest.raises(OverBudget):
+        check(spec, Settings())
+    assert deadline.left == -1
+
+
+def test_a_name_and_value_are_judged_apart_from_the_same_name_without_a_value() -> None:
+    """One remembered verdict per name and value: the name's verdict under valueFrom
+    never lends the value's, nor the other way round."""
+    leaky = var("AWS_ACCESS_KEY_ID", "AKIA" + "QWERTYUIOPASDFGH")
+    from_secret = {"name": "AWS_ACCESS_KEY_ID", "valueFrom": {"secretKeyRef": {"name": "s"}}}
+    for order in ((leaky, from_secret), (from_secret, leaky)):
+        found = check(pod(container("app", *order)), Settings())
+        assert [v.path.rsplit(".", 2)[-2:] for v in found] == [
+            [f"env[{order.index(leaky)}]", "value"]
+        ]

@@ -18,7 +18,7 @@ from tests.manifests import (
     pod,
     review,
 )
-from webhook.app import create_app
+from webhook.app import create_app, refuse_coroutines
 
 
 def post(client: FlaskClient, body: Any, path: str = "/validate?timeout=5s") -> Any:
@@ -403,3 +403,18 @@ def test_a_warning_drops_the_field_rather_than_cut_the_message() -> None:
         warning
         == f"[no-plaintext-secrets] would deny: app: env {name} holds a literal AWS access key id"
     )
+
+
+def test_an_async_view_or_hook_is_refused_when_the_app_is_built() -> None:
+    """The app skips Flask's per-call check for ``async def`` (every view and hook is a
+    plain function); one added later is refused at start-up, not answered with an
+    unawaited coroutine."""
+    app = create_app(load_config())
+    refuse_coroutines(app)  # as built: nothing async
+
+    async def later() -> str:
+        return "never awaited"
+
+    app.before_request(later)
+    with pytest.raises(TypeError, match="later is async"):
+        refuse_coroutines(app)
